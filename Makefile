@@ -1,0 +1,41 @@
+# The README's commands. Everything runs from the repository's own virtualenv (.venv).
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: install demo test unit integration lint tools bench-model clean
+
+$(PY): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(PY)
+
+install: $(PY)
+
+# Pinned control-plane and test binaries (built once with Go into ~/.cache/kube-remediator/bin).
+tools:
+	bash operator/remediator/devcluster/build-tools.sh etcd kubernetes kwok ferretdb
+
+demo: install tools
+	$(PY) -m remediator.demo
+
+test: install tools
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+unit: install
+	$(PY) -m pytest -m "not integration" $(PYTEST_ARGS)
+
+integration: install tools
+	$(PY) -m pytest -m integration $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check operator model tests bench
+	$(VENV)/bin/mypy
+
+bench-model: install
+	$(PY) bench/model/bench_classifier.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,46 @@
+"""The `remediator` command: one entry point, a subcommand per job."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+
+def _dev_cluster(args: argparse.Namespace) -> int:
+    from remediator.devcluster import cli as devcluster_cli
+
+    return devcluster_cli.run(args)
+
+
+def _model(argv: list[str]) -> int:
+    from remediator_model import cli as model_cli
+
+    return model_cli.main(argv)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="remediator", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    dev = sub.add_parser("dev-cluster", help="a local control plane (etcd, kube-apiserver, ..., kwok)")
+    dev.add_argument("action", choices=["up", "down", "status"])
+    dev.add_argument("--dir", help="state directory (default: $REMEDIATOR_DEV_CLUSTER_DIR or ~/.kube-remediator)")
+    dev.add_argument("--nodes", type=int, default=3, help="simulated nodes to create (default 3)")
+    dev.set_defaults(func=_dev_cluster)
+
+    sub.add_parser("model", help="train, evaluate and run the error classifier", add_help=False)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # `model` owns its own argument parsing (remediator_model.cli): hand it everything after the word.
+    if argv and argv[0] == "model":
+        return _model(argv[1:])
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

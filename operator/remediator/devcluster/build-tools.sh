@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Builds the pinned official binaries the local control plane and the tests need, from the Go module
+# proxy, into a cache outside git. Idempotent: a binary already built at its pinned version is reused.
+#   usage: hack/build-tools.sh [TOOL ...]   (default: all control-plane and test tools)
+set -euo pipefail
+
+K8S_VERSION=v1.34.4          # kube-apiserver, kube-controller-manager, kube-scheduler, kubectl
+ETCD_VERSION=v3.6.16
+KWOK_VERSION=v0.7.0
+FERRETDB_VERSION=v1.24.2
+HELM_VERSION=v3.19.5
+KUBECONFORM_VERSION=v0.7.0
+ACTIONLINT_VERSION=v1.7.12
+
+CACHE="${REMEDIATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-remediator}"
+BIN="$CACHE/bin"
+mkdir -p "$BIN"
+
+if ! command -v go >/dev/null 2>&1; then
+  echo "error: the Go toolchain (>= 1.24) is needed to build the local control plane's binaries." >&2
+  echo "       Install it (Debian: apt-get install golang-go, or from your distribution) and rerun." >&2
+  exit 2
+fi
+export GOFLAGS="${GOFLAGS:--buildvcs=false}" CGO_ENABLED=0
+
+have() { [ -x "$BIN/$1-$2" ]; }
+link() { ln -sf "$1-$2" "$BIN/$1"; }
+
+# A throwaway module that requires $1@$2 and pins every module named in $3.. to a version: the way to
+# build a main package from a module whose go.mod uses local replace directives (kubernetes, etcd).
+wrapper_module() {
+  local dir=$1 mod=$2 ver=$3; shift 3
+  rm -rf "$dir"; mkdir -p "$dir"
+  { echo "module kube-remediator.local/tools"; echo; echo "go 1.24"; echo
+    echo "require $mod $ver"; for r in "$@"; do echo "replace $r"; done; } >"$dir/go.mod"
+}
+
+build_kubernetes() {
+  local names=(kube-apiserver kube-controller-manager kube-scheduler kubectl) n missing=0
+  for n in "${names[@]}"; do have "$n" "$K8S_VERSION" || missing=1; done
+  [ $missing = 1 ] || { for n in "${names[@]}"; do link "$n" "$K8S_VERSION"; done; return; }
+  echo ">> building kubernetes $K8S_VERSION (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl)"
+  local staging_ver="v0.${K8S_VERSION#v1.}" dir="$CACHE/src/kubernetes" reps=() m
+  go mod download "k8s.io/kubernetes@$K8S_VERSION"
+  local gomod; gomod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  for m in $(sed -n 's#^\s*\(k8s.io/[a-z0-9-]*\) => ./staging/.*#\1#p' "$gomod"); do reps+=("$m => $m $staging_ver"); done
+  wrapper_module "$dir" k8s.io/kubernetes "$K8S_VERSION" "${reps[@]}"
+  (cd "$dir" && go get "k8s.io/kubernetes@$K8S_VERSION" && for n in "${names[@]}"; do
+     go build -mod=mod -trimpath -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/client-go/pkg/version.gitVersion=$K8S_VERSION" \
+       -o "$BIN/$n-$K8S_VERSION" "k8s.io/kubernetes/cmd/$n"
+   done)
+  for n in "${names[@]}"; do link "$n" "$K8S_VERSION"; done
+}
+
+build_etcd() {
+  have etcd "$ETCD_VERSION" || {
+    echo ">> building etcd $ETCD_VERSION"
+    local dir="$CACHE/src/etcd" v=$ETCD_VERSION
+    wrapper_module "$dir" go.etcd.io/etcd/server/v3 "$v" \
+      "go.etcd.io/etcd/api/v3 => go.etcd.io/etcd/api/v3 $v" \
+      "go.etcd.io/etcd/client/pkg/v3 => go.etcd.io/etcd/client/pkg/v3 $v" \
+      "go.etcd.io/etcd/client/v3 => go.etcd.io/etcd/client/v3 $v" \
+      "go.etcd.io/etcd/pkg/v3 => go.etcd.io/etcd/pkg/v3 $v"
+    (cd "$dir" && go get "go.etcd.io/etcd/server/v3@$v" && go build -trimpath -ldflags "-s -w" -o "$BIN/etcd-$v" go.etcd.io/etcd/server/v3)
+  }
+  link etcd "$ETCD_VERSION"
+}
+
+# Tools whose modules build with a plain `go install`.
+install_plain() {
+  local name=$1 pkg=$2 ver=$3
+  have "$name" "$ver" || {
+    echo ">> building $name $ver"
+    local tmp; tmp=$(mktemp -d)
+    GOBIN="$tmp" go install -trimpath -ldflags "-s -w" "$pkg@$ver"
+    mv "$tmp/$(basename "$pkg")" "$BIN/$name-$ver"; rm -rf "$tmp"
+  }
+  link "$name" "$ver"
+}
+
+build_one() {
+  case $1 in
+    kubernetes) build_kubernetes ;;
+    etcd) build_etcd ;;
+    kwok) install_plain kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION" ;;
+    ferretdb) install_plain ferretdb github.com/FerretDB/FerretDB/cmd/ferretdb "$FERRETDB_VERSION" ;;
+    helm) install_plain helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" ;;
+    kubeconform) install_plain kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION" ;;
+    actionlint) install_plain actionlint github.com/rhysd/actionlint/cmd/actionlint "$ACTIONLINT_VERSION" ;;
+    *) echo "unknown tool: $1" >&2; exit 2 ;;
+  esac
+}
+
+tools=("$@"); [ ${#tools[@]} -gt 0 ] || tools=(etcd kubernetes kwok ferretdb)
+for t in "${tools[@]}"; do build_one "$t"; done
+echo "$BIN"

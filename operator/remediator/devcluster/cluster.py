@@ -1,0 +1,357 @@
+"""Start, stop and inspect the local control plane; its state (ports, pids) lives in one directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from remediator.devcluster import binaries
+from remediator.devcluster.errors import DevClusterError
+from remediator.devcluster.pki import PKIPaths, ensure_pki
+
+STAGES = Path(__file__).with_name("kwok-stages.yaml")
+CONTEXT = "kube-remediator-dev"
+# Start order; `down` stops in reverse.
+COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
+_PORT_NAMES = ("etcd_client", "etcd_peer", "apiserver", "controller_manager", "scheduler", "kwok")
+
+
+def default_dir() -> Path:
+    return Path(os.environ.get("REMEDIATOR_DEV_CLUSTER_DIR", Path.home() / ".kube-remediator" / "dev-cluster"))
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child of ours still answers kill(0); /proc tells the truth.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return True
+
+
+@dataclass
+class State:
+    ports: dict[str, int] = field(default_factory=dict)
+    pids: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> State:
+        if not path.exists():
+            return cls()
+        data = json.loads(path.read_text())
+        return cls(ports=dict(data.get("ports", {})), pids=dict(data.get("pids", {})))
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=2))
+        tmp.replace(path)
+
+
+class DevCluster:
+    """etcd + kube-apiserver + kube-controller-manager + kube-scheduler + kwok, as local processes."""
+
+    def __init__(self, directory: Path | None = None, nodes: int = 3) -> None:
+        self.dir = (directory or default_dir()).resolve()
+        self.nodes = nodes
+        self.kubeconfig = self.dir / "kubeconfig"
+        self._state_path = self.dir / "state.json"
+        self._pki = PKIPaths.under(self.dir / "pki")
+
+    # -- public ---------------------------------------------------------------------------------------
+    def up(self, timeout: float = 180.0) -> Path:
+        """Bring every component up (idempotent: running components are left alone) and return the
+        kubeconfig path once the API server is ready, controllers run and the simulated nodes are Ready."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        state = State.load(self._state_path)
+        if self._all_running(state) and self._apiserver_ready(state):
+            return self.kubeconfig
+        bins = binaries.ensure()
+        ensure_pki(self.dir / "pki")
+        self._assign_ports(state)
+        self._write_kubeconfig(state)
+        deadline = time.monotonic() + timeout
+        for name in COMPONENTS:
+            pid = state.pids.get(name)
+            if pid is None or not _alive(pid):
+                state.pids[name] = self._start(name, bins, state)
+                state.save(self._state_path)
+            self._wait_ready(name, state, deadline)
+        self._ensure_nodes(state, deadline)
+        return self.kubeconfig
+
+    def down(self) -> None:
+        state = State.load(self._state_path)
+        for name in reversed(COMPONENTS):
+            pid = state.pids.pop(name, None)
+            if pid is not None:
+                _terminate(pid)
+        if self._state_path.exists():
+            state.save(self._state_path)
+
+    def status(self) -> dict[str, str]:
+        state = State.load(self._state_path)
+        report = {}
+        for name in COMPONENTS:
+            pid = state.pids.get(name)
+            report[name] = f"running (pid {pid})" if pid and _alive(pid) else "stopped"
+        report["apiserver-ready"] = "yes" if self._apiserver_ready(state) else "no"
+        report["kubeconfig"] = str(self.kubeconfig)
+        return report
+
+    def server_url(self) -> str:
+        return f"https://127.0.0.1:{State.load(self._state_path).ports['apiserver']}"
+
+    def log_path(self, component: str) -> Path:
+        return self.dir / "logs" / f"{component}.log"
+
+    # -- processes ------------------------------------------------------------------------------------
+    def _assign_ports(self, state: State) -> None:
+        for name in _PORT_NAMES:
+            port = state.ports.get(name)
+            owner = _PORT_OWNER[name]
+            owner_pid = state.pids.get(owner)
+            if port is None or (not (owner_pid and _alive(owner_pid)) and not _port_free(port)):
+                state.ports[name] = _free_port()
+        state.save(self._state_path)
+
+    def _command(self, name: str, bins: dict[str, Path], state: State) -> list[str]:
+        p, pki, d = state.ports, self._pki, self.dir
+        if name == "etcd":
+            return [str(bins["etcd"]), "--name=dev", f"--data-dir={d / 'etcd'}",
+                    f"--listen-client-urls=http://127.0.0.1:{p['etcd_client']}",
+                    f"--advertise-client-urls=http://127.0.0.1:{p['etcd_client']}",
+                    f"--listen-peer-urls=http://127.0.0.1:{p['etcd_peer']}",
+                    f"--initial-advertise-peer-urls=http://127.0.0.1:{p['etcd_peer']}",
+                    f"--initial-cluster=dev=http://127.0.0.1:{p['etcd_peer']}",
+                    # A throwaway test cluster: durability is not worth the fsync latency.
+                    "--unsafe-no-fsync", "--quota-backend-bytes=2147483648", "--log-level=warn"]
+        if name == "kube-apiserver":
+            return [str(bins["kube-apiserver"]), f"--etcd-servers=http://127.0.0.1:{p['etcd_client']}",
+                    "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", f"--secure-port={p['apiserver']}",
+                    f"--tls-cert-file={pki.serving_cert}", f"--tls-private-key-file={pki.serving_key}",
+                    f"--client-ca-file={pki.ca_cert}",
+                    f"--service-account-key-file={pki.sa_pub}", f"--service-account-signing-key-file={pki.sa_key}",
+                    "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+                    "--api-audiences=https://kubernetes.default.svc.cluster.local",
+                    "--authorization-mode=RBAC", "--service-cluster-ip-range=10.96.0.0/16",
+                    "--endpoint-reconciler-type=none", "--allow-privileged=true", "--profiling=false",
+                    # kwok's server stands in for kubelets: logs and evictions go through it.
+                    f"--kubelet-certificate-authority={pki.ca_cert}",
+                    f"--kubelet-client-certificate={pki.admin_cert}", f"--kubelet-client-key={pki.admin_key}",
+                    "--kubelet-preferred-address-types=InternalIP", f"--cert-dir={d / 'pki' / 'generated'}"]
+        if name == "kube-controller-manager":
+            return [str(bins["kube-controller-manager"]), f"--kubeconfig={self.kubeconfig}",
+                    f"--service-account-private-key-file={pki.sa_key}", f"--root-ca-file={pki.ca_cert}",
+                    "--leader-elect=false", "--bind-address=127.0.0.1", f"--secure-port={p['controller_manager']}",
+                    "--use-service-account-credentials=false", "--controllers=*,-nodeipam,-cloud-node-lifecycle",
+                    f"--authentication-kubeconfig={self.kubeconfig}", f"--authorization-kubeconfig={self.kubeconfig}",
+                    "--profiling=false"]
+        if name == "kube-scheduler":
+            return [str(bins["kube-scheduler"]), f"--kubeconfig={self.kubeconfig}", "--leader-elect=false",
+                    "--bind-address=127.0.0.1", f"--secure-port={p['scheduler']}",
+                    f"--authentication-kubeconfig={self.kubeconfig}", f"--authorization-kubeconfig={self.kubeconfig}",
+                    "--profiling=false"]
+        if name == "kwok":
+            return [str(bins["kwok"]), f"--kubeconfig={self.kubeconfig}", f"--config={STAGES}",
+                    "--manage-all-nodes=false", "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+                    "--node-ip=127.0.0.1", f"--node-port={p['kwok']}", f"--server-address=127.0.0.1:{p['kwok']}",
+                    f"--tls-cert-file={pki.serving_cert}", f"--tls-private-key-file={pki.serving_key}",
+                    "--cidr=10.244.0.1/16"]
+        raise DevClusterError(f"unknown component {name}")
+
+    def _start(self, name: str, bins: dict[str, Path], state: State) -> int:
+        log = self.log_path(name)
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with log.open("ab") as out:
+            # A new session: the control plane outlives the `up` command and ignores its terminal's ^C.
+            proc = subprocess.Popen(self._command(name, bins, state), stdout=out, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, start_new_session=True, cwd=self.dir)
+        return proc.pid
+
+    # -- readiness ------------------------------------------------------------------------------------
+    def _all_running(self, state: State) -> bool:
+        return all((pid := state.pids.get(n)) is not None and _alive(pid) for n in COMPONENTS)
+
+    def _ssl(self) -> ssl.SSLContext:
+        ctx = ssl.create_default_context(cafile=str(self._pki.ca_cert))
+        ctx.load_cert_chain(str(self._pki.admin_cert), str(self._pki.admin_key))
+        return ctx
+
+    def api(self, method: str, path: str, body: dict[str, Any] | None = None,
+            state: State | None = None) -> tuple[int, dict[str, Any]]:
+        """A minimal admin client for start-up work; everything else uses kubectl or the Python client."""
+        state = state or State.load(self._state_path)
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(f"https://127.0.0.1:{state.ports['apiserver']}{path}", data=data,
+                                     method=method, headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, context=self._ssl(), timeout=5) as resp:
+                raw = resp.read()
+                return resp.status, (json.loads(raw) if raw.startswith(b"{") else {"body": raw.decode()})
+        except urllib.error.HTTPError as err:
+            raw = err.read()
+            return err.code, (json.loads(raw) if raw.startswith(b"{") else {"body": raw.decode()})
+
+    def _apiserver_ready(self, state: State) -> bool:
+        if "apiserver" not in state.ports or not self._pki.complete():
+            return False
+        try:
+            code, _ = self.api("GET", "/readyz", state=state)
+        except (OSError, ssl.SSLError):
+            return False
+        return code == 200
+
+    def _component_ready(self, name: str, state: State) -> bool:
+        if name == "etcd":
+            try:
+                url = f"http://127.0.0.1:{state.ports['etcd_client']}/health"
+                with urllib.request.urlopen(url, timeout=2) as resp:
+                    return bool(json.loads(resp.read()).get("health") == "true")
+            except OSError:
+                return False
+        if name == "kube-apiserver":
+            return self._apiserver_ready(state)
+        if name in ("kube-controller-manager", "kube-scheduler"):
+            port = state.ports["controller_manager" if name == "kube-controller-manager" else "scheduler"]
+            insecure = ssl.create_default_context()
+            # Their serving certs are self-signed on start-up; /healthz is public by design.
+            insecure.check_hostname = False
+            insecure.verify_mode = ssl.CERT_NONE
+            try:
+                with urllib.request.urlopen(f"https://127.0.0.1:{port}/healthz", context=insecure, timeout=2) as r:
+                    return r.status == 200
+            except OSError:
+                return False
+        if name == "kwok":
+            return _port_open(state.ports["kwok"])
+        return False
+
+    def _wait_ready(self, name: str, state: State, deadline: float) -> None:
+        while time.monotonic() < deadline:
+            if self._component_ready(name, state):
+                return
+            pid = state.pids.get(name)
+            if pid is not None and not _alive(pid):
+                raise DevClusterError(f"{name} exited during start-up:\n{self._log_tail(name)}")
+            time.sleep(0.2)
+        raise DevClusterError(f"{name} was not ready in time:\n{self._log_tail(name)}")
+
+    def _log_tail(self, name: str, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path(name).read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def _ensure_nodes(self, state: State, deadline: float) -> None:
+        for i in range(self.nodes):
+            name = f"kwok-node-{i}"
+            code, _ = self.api("GET", f"/api/v1/nodes/{name}", state=state)
+            if code == 404:
+                code, body = self.api("POST", "/api/v1/nodes", _node(name), state=state)
+                if code not in (201, 409):
+                    raise DevClusterError(f"creating node {name} failed: {code} {body}")
+        while time.monotonic() < deadline:
+            code, body = self.api("GET", "/api/v1/nodes?labelSelector=type%3Dkwok", state=state)
+            ready = [n for n in body.get("items", []) if _node_ready(n)]
+            default_sa, _ = self.api("GET", "/api/v1/namespaces/default/serviceaccounts/default", state=state)
+            if len(ready) >= self.nodes and default_sa == 200:
+                return
+            time.sleep(0.3)
+        raise DevClusterError("simulated nodes did not become Ready in time:\n" + self._log_tail("kwok"))
+
+    def _write_kubeconfig(self, state: State) -> None:
+        config = {
+            "apiVersion": "v1", "kind": "Config", "current-context": CONTEXT,
+            "clusters": [{"name": CONTEXT, "cluster": {
+                "server": f"https://127.0.0.1:{state.ports['apiserver']}",
+                "certificate-authority": str(self._pki.ca_cert)}}],
+            "users": [{"name": "admin", "user": {
+                "client-certificate": str(self._pki.admin_cert), "client-key": str(self._pki.admin_key)}}],
+            "contexts": [{"name": CONTEXT, "context": {"cluster": CONTEXT, "user": "admin"}}],
+        }
+        tmp = self.kubeconfig.with_suffix(".tmp")
+        tmp.write_text(json.dumps(config, indent=2))
+        tmp.chmod(0o600)
+        tmp.replace(self.kubeconfig)
+
+
+_PORT_OWNER = {"etcd_client": "etcd", "etcd_peer": "etcd", "apiserver": "kube-apiserver",
+               "controller_manager": "kube-controller-manager", "scheduler": "kube-scheduler", "kwok": "kwok"}
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _terminate(pid: int, grace: float = 10.0) -> None:
+    if not _alive(pid):
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    end = time.monotonic() + grace
+    while time.monotonic() < end:
+        if not _alive(pid):
+            break
+        try:  # reap it if it is our child
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        time.sleep(0.1)
+    else:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _node(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1", "kind": "Node",
+        "metadata": {
+            "name": name,
+            "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
+            "labels": {"type": "kwok", "kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
+                       "kubernetes.io/arch": "amd64", "node-role.kubernetes.io/agent": ""},
+        },
+        "status": {"allocatable": {"cpu": "8", "memory": "32Gi", "pods": "110"},
+                   "capacity": {"cpu": "8", "memory": "32Gi", "pods": "110"}},
+    }
+
+
+def _node_ready(node: dict[str, Any]) -> bool:
+    return any(c.get("type") == "Ready" and c.get("status") == "True"
+               for c in node.get("status", {}).get("conditions", []))
