@@ -12,8 +12,12 @@ from remediator.devcluster.errors import DevClusterError
 BUILD_SCRIPT = Path(__file__).with_name("build-tools.sh")
 CONTROL_PLANE = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "kubectl")
 # build-tools.sh groups binaries by the Go module they come from.
-_BUILD_TARGET = {"kube-apiserver": "kubernetes", "kube-controller-manager": "kubernetes",
-                 "kube-scheduler": "kubernetes", "kubectl": "kubernetes"}
+_BUILD_TARGET = {
+    "kube-apiserver": "kubernetes",
+    "kube-controller-manager": "kubernetes",
+    "kube-scheduler": "kubernetes",
+    "kubectl": "kubernetes",
+}
 
 
 def cache_dir() -> Path:
@@ -34,7 +38,8 @@ def ensure(names: tuple[str, ...] = CONTROL_PLANE) -> dict[str, Path]:
         if shutil.which("go") is None:
             raise DevClusterError(
                 f"missing binaries {', '.join(missing)} and no Go toolchain to build them: install Go >= 1.24 "
-                "(Debian: apt-get install golang-go) and rerun; they are built once into " + str(bin_dir()))
+                "(Debian: apt-get install golang-go) and rerun; they are built once into " + str(bin_dir())
+            )
         targets = sorted({_BUILD_TARGET.get(n, n) for n in missing})
         result = subprocess.run(["bash", str(BUILD_SCRIPT), *targets], check=False)
         if result.returncode != 0:

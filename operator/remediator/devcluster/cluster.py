@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -147,46 +148,86 @@ class DevCluster:
     def _command(self, name: str, bins: dict[str, Path], state: State) -> list[str]:
         p, pki, d = state.ports, self._pki, self.dir
         if name == "etcd":
-            return [str(bins["etcd"]), "--name=dev", f"--data-dir={d / 'etcd'}",
-                    f"--listen-client-urls=http://127.0.0.1:{p['etcd_client']}",
-                    f"--advertise-client-urls=http://127.0.0.1:{p['etcd_client']}",
-                    f"--listen-peer-urls=http://127.0.0.1:{p['etcd_peer']}",
-                    f"--initial-advertise-peer-urls=http://127.0.0.1:{p['etcd_peer']}",
-                    f"--initial-cluster=dev=http://127.0.0.1:{p['etcd_peer']}",
-                    # A throwaway test cluster: durability is not worth the fsync latency.
-                    "--unsafe-no-fsync", "--quota-backend-bytes=2147483648", "--log-level=warn"]
+            return [
+                str(bins["etcd"]),
+                "--name=dev",
+                f"--data-dir={d / 'etcd'}",
+                f"--listen-client-urls=http://127.0.0.1:{p['etcd_client']}",
+                f"--advertise-client-urls=http://127.0.0.1:{p['etcd_client']}",
+                f"--listen-peer-urls=http://127.0.0.1:{p['etcd_peer']}",
+                f"--initial-advertise-peer-urls=http://127.0.0.1:{p['etcd_peer']}",
+                f"--initial-cluster=dev=http://127.0.0.1:{p['etcd_peer']}",
+                # A throwaway test cluster: durability is not worth the fsync latency.
+                "--unsafe-no-fsync",
+                "--quota-backend-bytes=2147483648",
+                "--log-level=warn",
+            ]
         if name == "kube-apiserver":
-            return [str(bins["kube-apiserver"]), f"--etcd-servers=http://127.0.0.1:{p['etcd_client']}",
-                    "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1", f"--secure-port={p['apiserver']}",
-                    f"--tls-cert-file={pki.serving_cert}", f"--tls-private-key-file={pki.serving_key}",
-                    f"--client-ca-file={pki.ca_cert}",
-                    f"--service-account-key-file={pki.sa_pub}", f"--service-account-signing-key-file={pki.sa_key}",
-                    "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-                    "--api-audiences=https://kubernetes.default.svc.cluster.local",
-                    "--authorization-mode=RBAC", "--service-cluster-ip-range=10.96.0.0/16",
-                    "--endpoint-reconciler-type=none", "--allow-privileged=true", "--profiling=false",
-                    # kwok's server stands in for kubelets: logs and evictions go through it.
-                    f"--kubelet-certificate-authority={pki.ca_cert}",
-                    f"--kubelet-client-certificate={pki.admin_cert}", f"--kubelet-client-key={pki.admin_key}",
-                    "--kubelet-preferred-address-types=InternalIP", f"--cert-dir={d / 'pki' / 'generated'}"]
+            return [
+                str(bins["kube-apiserver"]),
+                f"--etcd-servers=http://127.0.0.1:{p['etcd_client']}",
+                "--bind-address=127.0.0.1",
+                "--advertise-address=127.0.0.1",
+                f"--secure-port={p['apiserver']}",
+                f"--tls-cert-file={pki.serving_cert}",
+                f"--tls-private-key-file={pki.serving_key}",
+                f"--client-ca-file={pki.ca_cert}",
+                f"--service-account-key-file={pki.sa_pub}",
+                f"--service-account-signing-key-file={pki.sa_key}",
+                "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+                "--api-audiences=https://kubernetes.default.svc.cluster.local",
+                "--authorization-mode=RBAC",
+                "--service-cluster-ip-range=10.96.0.0/16",
+                "--endpoint-reconciler-type=none",
+                "--allow-privileged=true",
+                "--profiling=false",
+                # kwok's server stands in for kubelets: logs and evictions go through it.
+                f"--kubelet-certificate-authority={pki.ca_cert}",
+                f"--kubelet-client-certificate={pki.admin_cert}",
+                f"--kubelet-client-key={pki.admin_key}",
+                "--kubelet-preferred-address-types=InternalIP",
+                f"--cert-dir={d / 'pki' / 'generated'}",
+            ]
         if name == "kube-controller-manager":
-            return [str(bins["kube-controller-manager"]), f"--kubeconfig={self.kubeconfig}",
-                    f"--service-account-private-key-file={pki.sa_key}", f"--root-ca-file={pki.ca_cert}",
-                    "--leader-elect=false", "--bind-address=127.0.0.1", f"--secure-port={p['controller_manager']}",
-                    "--use-service-account-credentials=false", "--controllers=*,-nodeipam,-cloud-node-lifecycle",
-                    f"--authentication-kubeconfig={self.kubeconfig}", f"--authorization-kubeconfig={self.kubeconfig}",
-                    "--profiling=false"]
+            return [
+                str(bins["kube-controller-manager"]),
+                f"--kubeconfig={self.kubeconfig}",
+                f"--service-account-private-key-file={pki.sa_key}",
+                f"--root-ca-file={pki.ca_cert}",
+                "--leader-elect=false",
+                "--bind-address=127.0.0.1",
+                f"--secure-port={p['controller_manager']}",
+                "--use-service-account-credentials=false",
+                "--controllers=*,-nodeipam,-cloud-node-lifecycle",
+                f"--authentication-kubeconfig={self.kubeconfig}",
+                f"--authorization-kubeconfig={self.kubeconfig}",
+                "--profiling=false",
+            ]
         if name == "kube-scheduler":
-            return [str(bins["kube-scheduler"]), f"--kubeconfig={self.kubeconfig}", "--leader-elect=false",
-                    "--bind-address=127.0.0.1", f"--secure-port={p['scheduler']}",
-                    f"--authentication-kubeconfig={self.kubeconfig}", f"--authorization-kubeconfig={self.kubeconfig}",
-                    "--profiling=false"]
+            return [
+                str(bins["kube-scheduler"]),
+                f"--kubeconfig={self.kubeconfig}",
+                "--leader-elect=false",
+                "--bind-address=127.0.0.1",
+                f"--secure-port={p['scheduler']}",
+                f"--authentication-kubeconfig={self.kubeconfig}",
+                f"--authorization-kubeconfig={self.kubeconfig}",
+                "--profiling=false",
+            ]
         if name == "kwok":
-            return [str(bins["kwok"]), f"--kubeconfig={self.kubeconfig}", f"--config={STAGES}",
-                    "--manage-all-nodes=false", "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
-                    "--node-ip=127.0.0.1", f"--node-port={p['kwok']}", f"--server-address=127.0.0.1:{p['kwok']}",
-                    f"--tls-cert-file={pki.serving_cert}", f"--tls-private-key-file={pki.serving_key}",
-                    "--cidr=10.244.0.1/16"]
+            return [
+                str(bins["kwok"]),
+                f"--kubeconfig={self.kubeconfig}",
+                f"--config={STAGES}",
+                "--manage-all-nodes=false",
+                "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
+                "--node-ip=127.0.0.1",
+                f"--node-port={p['kwok']}",
+                f"--server-address=127.0.0.1:{p['kwok']}",
+                f"--tls-cert-file={pki.serving_cert}",
+                f"--tls-private-key-file={pki.serving_key}",
+                "--cidr=10.244.0.1/16",
+            ]
         raise DevClusterError(f"unknown component {name}")
 
     def _start(self, name: str, bins: dict[str, Path], state: State) -> int:
@@ -194,8 +235,14 @@ class DevCluster:
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("ab") as out:
             # A new session: the control plane outlives the `up` command and ignores its terminal's ^C.
-            proc = subprocess.Popen(self._command(name, bins, state), stdout=out, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, start_new_session=True, cwd=self.dir)
+            proc = subprocess.Popen(
+                self._command(name, bins, state),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                cwd=self.dir,
+            )
         return proc.pid
 
     # -- readiness ------------------------------------------------------------------------------------
@@ -207,13 +254,18 @@ class DevCluster:
         ctx.load_cert_chain(str(self._pki.admin_cert), str(self._pki.admin_key))
         return ctx
 
-    def api(self, method: str, path: str, body: dict[str, Any] | None = None,
-            state: State | None = None) -> tuple[int, dict[str, Any]]:
+    def api(
+        self, method: str, path: str, body: dict[str, Any] | None = None, state: State | None = None
+    ) -> tuple[int, dict[str, Any]]:
         """A minimal admin client for start-up work; everything else uses kubectl or the Python client."""
         state = state or State.load(self._state_path)
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(f"https://127.0.0.1:{state.ports['apiserver']}{path}", data=data,
-                                     method=method, headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(
+            f"https://127.0.0.1:{state.ports['apiserver']}{path}",
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json"},
+        )
         try:
             with urllib.request.urlopen(req, context=self._ssl(), timeout=5) as resp:
                 raw = resp.read()
@@ -291,12 +343,24 @@ class DevCluster:
 
     def _write_kubeconfig(self, state: State) -> None:
         config = {
-            "apiVersion": "v1", "kind": "Config", "current-context": CONTEXT,
-            "clusters": [{"name": CONTEXT, "cluster": {
-                "server": f"https://127.0.0.1:{state.ports['apiserver']}",
-                "certificate-authority": str(self._pki.ca_cert)}}],
-            "users": [{"name": "admin", "user": {
-                "client-certificate": str(self._pki.admin_cert), "client-key": str(self._pki.admin_key)}}],
+            "apiVersion": "v1",
+            "kind": "Config",
+            "current-context": CONTEXT,
+            "clusters": [
+                {
+                    "name": CONTEXT,
+                    "cluster": {
+                        "server": f"https://127.0.0.1:{state.ports['apiserver']}",
+                        "certificate-authority": str(self._pki.ca_cert),
+                    },
+                }
+            ],
+            "users": [
+                {
+                    "name": "admin",
+                    "user": {"client-certificate": str(self._pki.admin_cert), "client-key": str(self._pki.admin_key)},
+                }
+            ],
             "contexts": [{"name": CONTEXT, "context": {"cluster": CONTEXT, "user": "admin"}}],
         }
         tmp = self.kubeconfig.with_suffix(".tmp")
@@ -305,8 +369,14 @@ class DevCluster:
         tmp.replace(self.kubeconfig)
 
 
-_PORT_OWNER = {"etcd_client": "etcd", "etcd_peer": "etcd", "apiserver": "kube-apiserver",
-               "controller_manager": "kube-controller-manager", "scheduler": "kube-scheduler", "kwok": "kwok"}
+_PORT_OWNER = {
+    "etcd_client": "etcd",
+    "etcd_peer": "etcd",
+    "apiserver": "kube-apiserver",
+    "controller_manager": "kube-controller-manager",
+    "scheduler": "kube-scheduler",
+    "kwok": "kwok",
+}
 
 
 def _port_open(port: int) -> bool:
@@ -326,32 +396,37 @@ def _terminate(pid: int, grace: float = 10.0) -> None:
     while time.monotonic() < end:
         if not _alive(pid):
             break
-        try:  # reap it if it is our child
+        with contextlib.suppress(ChildProcessError):  # reap it if it is our child
             os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
         time.sleep(0.1)
     else:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 def _node(name: str) -> dict[str, Any]:
     return {
-        "apiVersion": "v1", "kind": "Node",
+        "apiVersion": "v1",
+        "kind": "Node",
         "metadata": {
             "name": name,
             "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
-            "labels": {"type": "kwok", "kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
-                       "kubernetes.io/arch": "amd64", "node-role.kubernetes.io/agent": ""},
+            "labels": {
+                "type": "kwok",
+                "kubernetes.io/hostname": name,
+                "kubernetes.io/os": "linux",
+                "kubernetes.io/arch": "amd64",
+                "node-role.kubernetes.io/agent": "",
+            },
         },
-        "status": {"allocatable": {"cpu": "8", "memory": "32Gi", "pods": "110"},
-                   "capacity": {"cpu": "8", "memory": "32Gi", "pods": "110"}},
+        "status": {
+            "allocatable": {"cpu": "8", "memory": "32Gi", "pods": "110"},
+            "capacity": {"cpu": "8", "memory": "32Gi", "pods": "110"},
+        },
     }
 
 
 def _node_ready(node: dict[str, Any]) -> bool:
-    return any(c.get("type") == "Ready" and c.get("status") == "True"
-               for c in node.get("status", {}).get("conditions", []))
+    return any(
+        c.get("type") == "Ready" and c.get("status") == "True" for c in node.get("status", {}).get("conditions", [])
+    )

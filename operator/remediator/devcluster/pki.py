@@ -28,27 +28,54 @@ class PKIPaths:
 
     @classmethod
     def under(cls, directory: Path) -> PKIPaths:
-        return cls(*(directory / name for name in (
-            "ca.crt", "ca.key", "apiserver.crt", "apiserver.key", "admin.crt", "admin.key", "sa.key", "sa.pub")))
+        return cls(
+            *(
+                directory / name
+                for name in (
+                    "ca.crt",
+                    "ca.key",
+                    "apiserver.crt",
+                    "apiserver.key",
+                    "admin.crt",
+                    "admin.key",
+                    "sa.key",
+                    "sa.pub",
+                )
+            )
+        )
 
     def complete(self) -> bool:
         return all(p.exists() for p in vars(self).values())
 
 
 def _write_key(path: Path, key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> None:
-    path.write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     path.chmod(0o600)
 
 
-def _cert(subject: x509.Name, issuer: x509.Name, public_key: ec.EllipticCurvePublicKey,
-          signer: ec.EllipticCurvePrivateKey, *, ca: bool, usages: list[x509.ObjectIdentifier],
-          sans: list[x509.GeneralName]) -> x509.Certificate:
+def _cert(
+    subject: x509.Name,
+    issuer: x509.Name,
+    public_key: ec.EllipticCurvePublicKey,
+    signer: ec.EllipticCurvePrivateKey,
+    *,
+    ca: bool,
+    usages: list[x509.ObjectIdentifier],
+    sans: list[x509.GeneralName],
+) -> x509.Certificate:
     now = dt.datetime.now(dt.UTC)
-    builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(public_key)
-               .serial_number(x509.random_serial_number())
-               .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + _VALIDITY)
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + _VALIDITY)
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
     if usages:
         builder = builder.add_extension(x509.ExtendedKeyUsage(usages), critical=False)
     if sans:
@@ -69,17 +96,36 @@ def ensure_pki(directory: Path) -> PKIPaths:
 
     serving_key = ec.generate_private_key(ec.SECP256R1())
     serving = _cert(
-        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver")]), ca_name,
-        serving_key.public_key(), ca_key, ca=False, usages=[ExtendedKeyUsageOID.SERVER_AUTH],
-        sans=[x509.DNSName("localhost"), x509.DNSName("kubernetes"), x509.DNSName("kubernetes.default.svc"),
-              x509.IPAddress(ipaddress.ip_address("127.0.0.1"))])
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver")]),
+        ca_name,
+        serving_key.public_key(),
+        ca_key,
+        ca=False,
+        usages=[ExtendedKeyUsageOID.SERVER_AUTH],
+        sans=[
+            x509.DNSName("localhost"),
+            x509.DNSName("kubernetes"),
+            x509.DNSName("kubernetes.default.svc"),
+            x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+        ],
+    )
 
     # O=system:masters makes this client a cluster admin for RBAC, as kubeadm's admin.conf is.
     admin_key = ec.generate_private_key(ec.SECP256R1())
     admin = _cert(
-        x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "system:masters"),
-                   x509.NameAttribute(NameOID.COMMON_NAME, "kube-remediator-dev-admin")]), ca_name,
-        admin_key.public_key(), ca_key, ca=False, usages=[ExtendedKeyUsageOID.CLIENT_AUTH], sans=[])
+        x509.Name(
+            [
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "system:masters"),
+                x509.NameAttribute(NameOID.COMMON_NAME, "kube-remediator-dev-admin"),
+            ]
+        ),
+        ca_name,
+        admin_key.public_key(),
+        ca_key,
+        ca=False,
+        usages=[ExtendedKeyUsageOID.CLIENT_AUTH],
+        sans=[],
+    )
 
     sa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
@@ -90,6 +136,7 @@ def ensure_pki(directory: Path) -> PKIPaths:
     _write_key(paths.admin_key, admin_key)
     paths.admin_cert.write_bytes(admin.public_bytes(serialization.Encoding.PEM))
     _write_key(paths.sa_key, sa_key)
-    paths.sa_pub.write_bytes(sa_key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    paths.sa_pub.write_bytes(
+        sa_key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
     return paths

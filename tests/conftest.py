@@ -1,0 +1,3 @@
+"""Shared fixtures: real servers for integration tests live in tests/fixtures/."""
+
+pytest_plugins = ["tests.fixtures.cluster", "tests.fixtures.mongo", "tests.fixtures.s3"]
