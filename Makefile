@@ -31,7 +31,7 @@ integration: install tools
 	$(PY) -m pytest -m integration $(PYTEST_ARGS)
 
 lint: install
-	$(VENV)/bin/ruff check operator model tests bench
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
 bench-model: install
