@@ -14,9 +14,11 @@ def _dev_cluster(args: argparse.Namespace) -> int:
 
 
 def _model(argv: list[str]) -> int:
-    from remediator_model import cli as model_cli
+    import importlib
 
-    return model_cli.main(argv)
+    # Imported on use: the classifier and its numeric stack load only for `remediator model ...`.
+    model_cli = importlib.import_module("remediator_model.cli")
+    return int(model_cli.main(argv))
 
 
 def build_parser() -> argparse.ArgumentParser:
