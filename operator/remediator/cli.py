@@ -13,6 +13,12 @@ def _dev_cluster(args: argparse.Namespace) -> int:
     return devcluster_cli.run(args)
 
 
+def _run(args: argparse.Namespace) -> int:
+    from remediator.run import run
+
+    return run(args)
+
+
 def _model(argv: list[str]) -> int:
     import importlib
 
@@ -30,6 +36,13 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--dir", help="state directory (default: $REMEDIATOR_DEV_CLUSTER_DIR or ~/.kube-remediator)")
     dev.add_argument("--nodes", type=int, default=3, help="simulated nodes to create (default 3)")
     dev.set_defaults(func=_dev_cluster)
+
+    operator = sub.add_parser("run", help="run the operator against the current kubeconfig or in-cluster")
+    from remediator.settings import add_arguments
+
+    add_arguments(operator)
+    operator.add_argument("--verbose", action="store_true", help="log what kopf does")
+    operator.set_defaults(func=_run)
 
     sub.add_parser("model", help="train, evaluate and run the error classifier", add_help=False)
     return parser

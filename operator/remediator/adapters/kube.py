@@ -1,0 +1,359 @@
+"""The Kubernetes edge: reads workloads and history, writes ErrorEvents, Remediations, patches and Events.
+
+Everything here returns and takes plain API dicts (camelCase, as `kubectl get -o json` shows them), so the
+domain code never sees the client library's types.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from remediator import metrics
+from remediator.domain.types import WorkloadRef
+
+GROUP, VERSION = "remediator.dev", "v1alpha1"
+LABEL_TARGET_KIND = "remediator.dev/target-kind"
+LABEL_TARGET_NAME = "remediator.dev/target-name"
+LABEL_FINGERPRINT = "remediator.dev/fingerprint"
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def ts(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_ts(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+class NotFound(LookupError):
+    pass
+
+
+@contextmanager
+def _api_errors(operation: str) -> Iterator[None]:
+    """Count every API error by operation, so /metrics shows when the API server is the problem."""
+    try:
+        yield
+    except ApiException as err:
+        if err.status != 404:
+            metrics.API_ERRORS.labels(operation=operation, code=str(err.status)).inc()
+        raise
+
+
+class Kube:
+    """A thin, synchronous facade over the API calls the operator makes."""
+
+    def __init__(self, api: client.ApiClient) -> None:
+        self.api = api
+        self.core = client.CoreV1Api(api)
+        self.apps = client.AppsV1Api(api)
+        self.custom = client.CustomObjectsApi(api)
+        self.autoscaling = client.AutoscalingV2Api(api)
+
+    # -- raw JSON access --------------------------------------------------------------------------------
+    def _json(self, operation: str, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        with _api_errors(operation):
+            resp = call(*args, _preload_content=False, **kwargs)
+        return json.loads(resp.data)
+
+    def get(self, ref: WorkloadRef) -> dict[str, Any]:
+        readers: dict[str, Callable[..., Any]] = {
+            "Pod": self.core.read_namespaced_pod,
+            "Deployment": self.apps.read_namespaced_deployment,
+            "StatefulSet": self.apps.read_namespaced_stateful_set,
+            "DaemonSet": self.apps.read_namespaced_daemon_set,
+            "ReplicaSet": self.apps.read_namespaced_replica_set,
+            "ConfigMap": self.core.read_namespaced_config_map,
+        }
+        reader = readers.get(ref.kind)
+        if reader is None:
+            raise NotFound(f"unsupported kind {ref.kind}")
+        try:
+            return dict(self._json("read", reader, ref.name, ref.namespace))
+        except ApiException as err:
+            if err.status == 404:
+                raise NotFound(f"{ref.kind} {ref.namespace}/{ref.name} not found") from err
+            raise
+
+    def exists(self, ref: WorkloadRef) -> bool:
+        try:
+            self.get(ref)
+        except NotFound:
+            return False
+        return True
+
+    def namespace_annotations(self, namespace: str) -> tuple[dict[str, str], dict[str, str]]:
+        try:
+            ns = self._json("read", self.core.read_namespace, namespace)
+        except ApiException as err:
+            if err.status in (403, 404):
+                return {}, {}
+            raise
+        meta = ns.get("metadata", {})
+        return dict(meta.get("labels") or {}), dict(meta.get("annotations") or {})
+
+    # -- workloads ---------------------------------------------------------------------------------------
+    def resolve_workload(self, namespace: str, pod: dict[str, Any]) -> WorkloadRef:
+        """The workload a Pod belongs to: Pod -> ReplicaSet -> Deployment, StatefulSet, DaemonSet, or the Pod."""
+        owner = _controller_owner(pod)
+        if owner is None:
+            return WorkloadRef("Pod", pod["metadata"]["name"], namespace)
+        kind, name = owner
+        if kind == "ReplicaSet":
+            try:
+                rs = self.get(WorkloadRef("ReplicaSet", name, namespace))
+            except NotFound:
+                return WorkloadRef("Pod", pod["metadata"]["name"], namespace)
+            rs_owner = _controller_owner(rs)
+            if rs_owner and rs_owner[0] == "Deployment":
+                return WorkloadRef("Deployment", rs_owner[1], namespace)
+            return WorkloadRef("Pod", pod["metadata"]["name"], namespace)
+        if kind in ("StatefulSet", "DaemonSet"):
+            return WorkloadRef(kind, name, namespace)
+        return WorkloadRef("Pod", pod["metadata"]["name"], namespace)
+
+    def pods_of(self, workload: dict[str, Any]) -> list[dict[str, Any]]:
+        meta = workload["metadata"]
+        if workload.get("kind") == "Pod":
+            return [workload]
+        selector = workload.get("spec", {}).get("selector", {}).get("matchLabels") or {}
+        if not selector:
+            return []
+        label_selector = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
+        pods = self._json("list", self.core.list_namespaced_pod, meta["namespace"], label_selector=label_selector)
+        return list(pods.get("items", []))
+
+    def replicasets_of(self, deployment: dict[str, Any]) -> list[dict[str, Any]]:
+        meta = deployment["metadata"]
+        items = self._json("list", self.apps.list_namespaced_replica_set, meta["namespace"]).get("items", [])
+        return [
+            rs
+            for rs in items
+            if any(o.get("uid") == meta.get("uid") for o in rs["metadata"].get("ownerReferences") or [])
+        ]
+
+    def has_hpa(self, ref: WorkloadRef) -> bool:
+        try:
+            hpas = self._json("list", self.autoscaling.list_namespaced_horizontal_pod_autoscaler, ref.namespace)
+        except ApiException as err:
+            if err.status == 403:
+                return False
+            raise
+        return any(
+            h.get("spec", {}).get("scaleTargetRef", {}).get("kind") == ref.kind
+            and h["spec"]["scaleTargetRef"].get("name") == ref.name
+            for h in hpas.get("items", [])
+        )
+
+    def previous_logs(self, namespace: str, pod: str, container: str | None, lines: int, max_bytes: int) -> str:
+        """The last lines of the previous container's log, bounded; empty when the node cannot serve them."""
+        if lines <= 0 or max_bytes <= 0:
+            return ""
+        try:
+            with _api_errors("logs"):
+                text = self.core.read_namespaced_pod_log(
+                    pod,
+                    namespace,
+                    container=container,
+                    previous=True,
+                    tail_lines=lines,
+                    limit_bytes=max_bytes,
+                    _request_timeout=5,
+                )
+        except (ApiException, OSError) as err:
+            log.debug("no previous log for %s/%s: %s", namespace, pod, err)
+            return ""
+        return str(text)[-max_bytes:]
+
+    # -- patches and evictions ----------------------------------------------------------------------------
+    def patch(self, ref: WorkloadRef, body: dict[str, Any], patch_type: str, *, dry_run: bool) -> dict[str, Any]:
+        """Patch a workload (or ConfigMap); with dry_run the API server validates and admits but stores nothing."""
+        paths = {
+            "Deployment": f"/apis/apps/v1/namespaces/{ref.namespace}/deployments/{ref.name}",
+            "StatefulSet": f"/apis/apps/v1/namespaces/{ref.namespace}/statefulsets/{ref.name}",
+            "DaemonSet": f"/apis/apps/v1/namespaces/{ref.namespace}/daemonsets/{ref.name}",
+            "ConfigMap": f"/api/v1/namespaces/{ref.namespace}/configmaps/{ref.name}",
+            "Pod": f"/api/v1/namespaces/{ref.namespace}/pods/{ref.name}",
+        }
+        content_type = {
+            "merge": "application/merge-patch+json",
+            "strategic": "application/strategic-merge-patch+json",
+            "json": "application/json-patch+json",
+        }[patch_type]
+        query = [("dryRun", "All")] if dry_run else []
+        with _api_errors("patch"):
+            resp = self.api.call_api(
+                paths[ref.kind],
+                "PATCH",
+                query_params=query,
+                body=body,
+                header_params={"Content-Type": content_type, "Accept": "application/json"},
+                auth_settings=["BearerToken"],
+                _preload_content=False,
+                _return_http_data_only=True,
+            )
+        return dict(json.loads(resp.data))
+
+    def evict(self, namespace: str, pod: str, *, dry_run: bool) -> bool:
+        """Evict through the Eviction API, so PodDisruptionBudgets are honoured. False when the Pod is gone."""
+        body = client.V1Eviction(
+            metadata=client.V1ObjectMeta(name=pod, namespace=namespace),
+            delete_options=client.V1DeleteOptions(dry_run=["All"] if dry_run else None),
+        )
+        try:
+            with _api_errors("evict"):
+                self.core.create_namespaced_pod_eviction(pod, namespace, body, dry_run="All" if dry_run else None)
+        except ApiException as err:
+            if err.status == 404:
+                return False
+            raise
+        return True
+
+    # -- custom resources ---------------------------------------------------------------------------------
+    def get_cr(self, plural: str, namespace: str, name: str) -> dict[str, Any] | None:
+        try:
+            with _api_errors("read"):
+                return dict(self.custom.get_namespaced_custom_object(GROUP, VERSION, namespace, plural, name))
+        except ApiException as err:
+            if err.status == 404:
+                return None
+            raise
+
+    def list_cr(self, plural: str, namespace: str | None = None, label_selector: str = "") -> list[dict[str, Any]]:
+        with _api_errors("list"):
+            if namespace is None:
+                result = self.custom.list_cluster_custom_object(GROUP, VERSION, plural, label_selector=label_selector)
+            else:
+                result = self.custom.list_namespaced_custom_object(
+                    GROUP, VERSION, namespace, plural, label_selector=label_selector
+                )
+        return list(result.get("items", []))
+
+    def create_cr(self, plural: str, namespace: str, body: dict[str, Any]) -> dict[str, Any] | None:
+        """Create; None when an object of that name already exists (the caller decides what that means)."""
+        try:
+            with _api_errors("create"):
+                return dict(self.custom.create_namespaced_custom_object(GROUP, VERSION, namespace, plural, body))
+        except ApiException as err:
+            if err.status == 409:
+                return None
+            raise
+
+    def patch_cr(self, plural: str, namespace: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        with _api_errors("patch"):
+            return dict(self.custom.patch_namespaced_custom_object(GROUP, VERSION, namespace, plural, name, body))
+
+    def delete_cr(self, plural: str, namespace: str, name: str, uid: str) -> None:
+        """Delete only the object with this uid (a precondition), never a newer one of the same name."""
+        body = client.V1DeleteOptions(preconditions=client.V1Preconditions(uid=uid))
+        try:
+            with _api_errors("delete"):
+                self.custom.delete_namespaced_custom_object(GROUP, VERSION, namespace, plural, name, body=body)
+        except ApiException as err:
+            if err.status not in (404, 409):
+                raise
+
+    def patch_status(self, plural: str, namespace: str, name: str, status: dict[str, Any]) -> dict[str, Any]:
+        with _api_errors("patch_status"):
+            return dict(
+                self.custom.patch_namespaced_custom_object_status(
+                    GROUP, VERSION, namespace, plural, name, {"status": status}
+                )
+            )
+
+    def remediations_for(self, ref: WorkloadRef) -> list[dict[str, Any]]:
+        selector = f"{LABEL_TARGET_KIND}={ref.kind},{LABEL_TARGET_NAME}={label_value(ref.name)}"
+        return [
+            r for r in self.list_cr("remediations", ref.namespace, selector) if r["spec"]["target"]["name"] == ref.name
+        ]
+
+    def ensure_peering(self, name: str, namespaces: list[str]) -> None:
+        """kopf's peering object must exist before replicas can see each other (409: it already does)."""
+        body: dict[str, Any] = {"apiVersion": "kopf.dev/v1", "metadata": {"name": name}}
+        try:
+            with _api_errors("create"):
+                if not namespaces:
+                    self.custom.create_cluster_custom_object(
+                        "kopf.dev", "v1", "clusterkopfpeerings", {**body, "kind": "ClusterKopfPeering"}
+                    )
+                for ns in namespaces:
+                    self.custom.create_namespaced_custom_object(
+                        "kopf.dev", "v1", ns, "kopfpeerings", {**body, "kind": "KopfPeering"}
+                    )
+        except ApiException as err:
+            if err.status != 409:
+                raise
+
+    # -- events -------------------------------------------------------------------------------------------
+    def event(self, obj: dict[str, Any], reason: str, message: str, *, warning: bool = False) -> None:
+        """A Kubernetes Event on `obj` (best effort: an Event that cannot be posted never blocks a decision)."""
+        meta = obj.get("metadata", {})
+        now = utcnow()
+        body = client.CoreV1Event(
+            metadata=client.V1ObjectMeta(
+                generate_name=f"{meta.get('name', 'object')}.", namespace=meta.get("namespace")
+            ),
+            involved_object=client.V1ObjectReference(
+                api_version=obj.get("apiVersion"),
+                kind=obj.get("kind"),
+                name=meta.get("name"),
+                namespace=meta.get("namespace"),
+                uid=meta.get("uid"),
+            ),
+            reason=reason,
+            message=message[:1024],
+            type="Warning" if warning else "Normal",
+            first_timestamp=now,
+            last_timestamp=now,
+            count=1,
+            source=client.V1EventSource(component="kube-remediator"),
+        )
+        try:
+            with _api_errors("event"):
+                self.core.create_namespaced_event(meta.get("namespace") or "default", body)
+        except ApiException as err:
+            log.warning(
+                "could not post event %s on %s/%s: %s", reason, meta.get("namespace"), meta.get("name"), err.reason
+            )
+
+
+def label_value(value: str) -> str:
+    """A label value is at most 63 characters; names are up to 253, so long ones are cut (and re-checked)."""
+    return value[:63].rstrip("-.")
+
+
+def _controller_owner(obj: dict[str, Any]) -> tuple[str, str] | None:
+    for owner in obj.get("metadata", {}).get("ownerReferences") or []:
+        if owner.get("controller"):
+            return str(owner["kind"]), str(owner["name"])
+    return None
+
+
+def owner_reference(obj: dict[str, Any]) -> dict[str, Any]:
+    """An ownerReference to `obj`, so what the operator creates for it is garbage-collected with it."""
+    meta = obj["metadata"]
+    return {
+        "apiVersion": obj["apiVersion"],
+        "kind": obj["kind"],
+        "name": meta["name"],
+        "uid": meta["uid"],
+        "blockOwnerDeletion": False,
+        "controller": False,
+    }

@@ -1,0 +1,72 @@
+"""Where policies come from: the cluster default (settings + a RemediationPolicy in the operator's namespace)
+merged with the RemediationPolicy of the target's namespace, re-read at most every few seconds."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any
+
+from pydantic import ValidationError
+
+from remediator.adapters.kube import Kube
+from remediator.domain.policy import Policy, merge
+from remediator.settings import Settings
+
+log = logging.getLogger(__name__)
+CLUSTER_DEFAULT_NAME = "cluster-default"
+
+
+class PolicySource:
+    def __init__(self, kube: Kube | None, settings: Settings, ttl: float = 5.0) -> None:
+        self.kube, self.settings, self.ttl = kube, settings, ttl
+        self._cache: dict[str, tuple[float, Policy]] = {}
+        self._lock = threading.Lock()
+
+    def base(self) -> Policy:
+        """The operator's own defaults: flags and environment over the built-in safe values."""
+        return Policy(auto_apply_threshold=self.settings.threshold, dry_run=self.settings.dry_run)
+
+    def for_namespace(self, namespace: str) -> Policy:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(namespace)
+            if hit and now - hit[0] < self.ttl:
+                return hit[1]
+        policy = self._load(namespace)
+        with self._lock:
+            self._cache[namespace] = (now, policy)
+        return policy
+
+    def _spec(self, namespace: str, name: str | None) -> dict[str, Any] | None:
+        if self.kube is None:
+            return None
+        try:
+            if name is not None:
+                obj = self.kube.get_cr("remediationpolicies", namespace, name)
+                return dict(obj["spec"]) if obj and obj.get("spec") else None
+            items = sorted(self.kube.list_cr("remediationpolicies", namespace), key=lambda o: o["metadata"]["name"])
+        except Exception as err:  # the API being down must not make the operator bolder: keep defaults
+            log.warning("cannot read RemediationPolicy in %s: %s", namespace, err)
+            return None
+        for obj in items:
+            if obj["metadata"]["name"] != CLUSTER_DEFAULT_NAME or namespace != self.settings.policy_namespace:
+                return dict(obj.get("spec") or {})
+        return None
+
+    def _load(self, namespace: str) -> Policy:
+        policy = self.base()
+        for scope, spec in (
+            ("cluster", self._spec(self.settings.policy_namespace, CLUSTER_DEFAULT_NAME)),
+            ("namespace", self._spec(namespace, None)),
+        ):
+            if not spec:
+                continue
+            try:
+                # Global dry-run is the operator's switch: a namespace policy may add dry-run, never lift it.
+                merged = merge(policy, spec)
+                policy = merged.model_copy(update={"dry_run": True}) if policy.dry_run else merged
+            except (ValidationError, ValueError) as err:
+                log.warning("ignoring invalid %s RemediationPolicy for %s: %s", scope, namespace, err)
+        return policy

@@ -1,0 +1,60 @@
+"""Operator settings: flags override environment variables, which override safe defaults."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from pydantic import BaseModel, Field, field_validator
+
+ENV_PREFIX = "REMEDIATOR_"
+
+
+class Settings(BaseModel):
+    """What `remediator run` is told; the per-namespace policy lives in RemediationPolicy objects."""
+
+    threshold: float = Field(0.9, ge=0.0, le=1.0, description="auto-apply threshold of the cluster default policy")
+    dry_run: bool = Field(False, description="propose only; never change a workload")
+    namespaces: list[str] = Field(default_factory=list, description="namespaces to serve; empty = all")
+    mongodb_uri: str | None = Field(None, description="MongoDB URI for feedback; ssm:///path resolves from SSM")
+    model_path: Path | None = Field(None, description="classifier artifact directory; default = the shipped one")
+    metrics_port: int = Field(8080, ge=0, le=65535, description="Prometheus /metrics and /healthz port; 0 = off")
+    dedup_window_seconds: int = Field(1800, ge=10, description="same failure of the same workload: one ErrorEvent")
+    log_lines: int = Field(50, ge=0, le=1000, description="log lines fetched from a crashed container")
+    log_bytes: int = Field(8192, ge=0, le=16384, description="bytes of log kept from a crashed container")
+    watch_cluster: bool = Field(True, description="turn Pod failures and Warning Events into ErrorEvents")
+    policy_namespace: str = Field("kube-remediator", description="where the cluster-wide default policy lives")
+    peering: str = Field("kube-remediator", description="kopf peering name: replicas act one at a time")
+
+    @field_validator("namespaces", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [n.strip() for n in value.split(",") if n.strip()]
+        return value
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    for name, field in Settings.model_fields.items():
+        flag = "--" + name.replace("_", "-")
+        env = ENV_PREFIX + name.upper()
+        help_text = f"{field.description} (env {env})"
+        if field.annotation is bool:
+            parser.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=help_text)
+        else:
+            parser.add_argument(flag, dest=name, default=None, help=help_text)
+
+
+def load(args: argparse.Namespace | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Merge defaults, REMEDIATOR_* environment variables and flags; invalid values raise a ValidationError."""
+    env = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    for name in Settings.model_fields:
+        raw = env.get(ENV_PREFIX + name.upper())
+        if raw is not None and raw != "":
+            values[name] = raw
+        flag = getattr(args, name, None) if args is not None else None
+        if flag is not None:
+            values[name] = flag
+    return Settings.model_validate(values)

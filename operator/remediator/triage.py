@@ -1,0 +1,249 @@
+"""An ErrorEvent's path: validate it, classify it, decide, and create the Remediation that answers it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from remediator_model.predict import Classifier, ErrorInput
+
+from remediator import metrics
+from remediator.adapters.kube import (
+    LABEL_TARGET_KIND,
+    LABEL_TARGET_NAME,
+    Kube,
+    label_value,
+    owner_reference,
+    ts,
+    utcnow,
+)
+from remediator.domain import decide as decisions
+from remediator.domain.conditions import make_condition, set_condition
+from remediator.domain.types import Classification, WorkloadRef
+from remediator.facts import ACTIVE_PHASES, history, workload_facts
+from remediator.policies import PolicySource
+
+log = logging.getLogger(__name__)
+DECISION_ANNOTATION = "remediator.dev/decision"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class TriageResult:
+    status: dict[str, Any]
+    remediation: str | None = None
+
+
+def _clean(text: str | None) -> str:
+    """Control characters from hostile or binary logs carry no signal; they are dropped before the model."""
+    return _CONTROL.sub(" ", text or "")
+
+
+class _KeyedLocks:
+    """One lock per workload: two ErrorEvents of one workload are triaged one after the other, so the
+    second sees the first's Remediation (at most one active per workload). Peering makes this process the
+    only one acting, so an in-process lock suffices."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[WorkloadRef, threading.Lock] = {}
+
+    def __call__(self, key: WorkloadRef) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(key, threading.Lock())
+
+
+class Triage:
+    def __init__(self, kube: Kube, classifier: Classifier, policies: PolicySource) -> None:
+        self.kube, self.classifier, self.policies = kube, classifier, policies
+        self._workload_lock = _KeyedLocks()
+
+    def handle(self, ee: dict[str, Any]) -> TriageResult:
+        """Return the ErrorEvent's new status (the caller writes it); create the Remediation on the way."""
+        started = time.monotonic()
+        meta, spec, status = ee["metadata"], ee["spec"], dict(ee.get("status") or {})
+        ns = meta["namespace"]
+        conditions = list(status.get("conditions") or [])
+        target = spec.get("target") or {}
+        if target.get("namespace") and target["namespace"] != ns:
+            message = (
+                f"target namespace {target['namespace']} differs from the ErrorEvent's namespace {ns}: "
+                "an ErrorEvent may only name targets in its own namespace"
+            )
+            return self._invalid(status, conditions, "CrossNamespaceTarget", message)
+        ref = WorkloadRef(target["kind"], target["name"], ns)
+        if ref.kind == "ReplicaSet":
+            return self._invalid(
+                status, conditions, "UnsupportedTarget", "a ReplicaSet is not remediated directly; name its Deployment"
+            )
+
+        prediction = self.classifier.predict(
+            ErrorInput(
+                reason=_clean(spec.get("reason")),
+                exit_code=spec.get("exitCode"),
+                message=_clean(spec.get("message")),
+                logs=_clean(spec.get("logs")),
+                source=spec.get("source", ""),
+            )
+        )
+        classification = Classification(
+            error_type=prediction.error_type,
+            action=prediction.action,
+            confidence=round(prediction.confidence, 4),
+            runner_up=prediction.runner_up,
+            runner_up_confidence=round(prediction.runner_up_confidence, 4),
+            explanation=prediction.explanation,
+            evidence=tuple(prediction.evidence),
+            model_version=prediction.model_version,
+        )
+        metrics.CLASSIFICATIONS.labels(error_type=classification.error_type).inc()
+        metrics.CONFIDENCE.observe(classification.confidence)
+        status["classification"] = {**classification.to_status(), "classifiedAt": ts(utcnow())}
+        conditions = set_condition(
+            conditions,
+            make_condition(
+                "Classified",
+                "True",
+                "ModelPredicted",
+                f"{classification.error_type} -> {classification.action} "
+                f"(confidence {classification.confidence:.2f}, model {classification.model_version})",
+                utcnow(),
+            ),
+        )
+
+        with self._workload_lock(ref):
+            return self._propose(ee, ref, classification, status, conditions, started)
+
+    def _propose(
+        self,
+        ee: dict[str, Any],
+        ref: WorkloadRef,
+        classification: Classification,
+        status: dict[str, Any],
+        conditions: list[dict[str, Any]],
+        started: float,
+    ) -> TriageResult:
+        ns = ref.namespace
+        facts, workload = workload_facts(self.kube, ref)
+        policy = self.policies.for_namespace(ns)
+        now = utcnow()
+        decision = decisions.decide(
+            decisions.DecisionInputs(
+                classification=classification,
+                policy=policy,
+                workload=facts,
+                now=now,
+                history=history(self.kube, ref, now),
+                parameters={},
+            )
+        )
+        if decision.mode == "skip":
+            phase = "Invalid" if "TargetNotFound" in decision.codes() else "Ignored"
+            conditions = set_condition(
+                conditions, make_condition("Remediated", "False", decision.reason.code, decision.message(), now)
+            )
+            active = self._active_remediation(ref) if "ActiveRemediationExists" in decision.codes() else None
+            status.update(phase="Remediating" if active else phase, conditions=conditions, message=decision.message())
+            if active:
+                status["remediationRef"] = {"name": active}
+            return TriageResult(status, active)
+
+        assert workload is not None  # decide() skips a target that does not exist
+        name = self._create_remediation(ee, ref, workload, classification, decision)
+        metrics.DECISION_LATENCY.observe(time.monotonic() - started)
+        conditions = set_condition(
+            conditions,
+            make_condition(
+                "Remediated",
+                "Unknown",
+                "RemediationCreated",
+                f"Remediation {name}: {decision.action}, {decision.phase} ({decision.reason.code})",
+                utcnow(),
+            ),
+        )
+        status.update(
+            phase="Remediating",
+            remediationRef={"name": name},
+            conditions=conditions,
+            message=f"{decision.action} proposed as Remediation {name}",
+        )
+        return TriageResult(status, name)
+
+    def _invalid(
+        self, status: dict[str, Any], conditions: list[dict[str, Any]], reason: str, message: str
+    ) -> TriageResult:
+        conditions = set_condition(conditions, make_condition("Valid", "False", reason, message, utcnow()))
+        status.update(phase="Invalid", conditions=conditions, message=message)
+        return TriageResult(status)
+
+    def _active_remediation(self, ref: WorkloadRef) -> str | None:
+        for rem in self.kube.remediations_for(ref):
+            if (rem.get("status") or {}).get("phase", "Proposed") in ACTIVE_PHASES:
+                return str(rem["metadata"]["name"])
+        return None
+
+    def _create_remediation(
+        self,
+        ee: dict[str, Any],
+        ref: WorkloadRef,
+        workload: dict[str, Any],
+        classification: Classification,
+        decision: decisions.Decision,
+    ) -> str:
+        spec, ns = ee["spec"], ref.namespace
+        # One name per ErrorEvent: a retry after a crash finds the Remediation it already made.
+        name = ee["metadata"]["name"]
+        target = {"kind": ref.kind, "name": ref.name}
+        for key in ("podName", "containerName"):
+            if spec.get("target", {}).get(key):
+                target[key] = spec["target"][key]
+        if "apiVersion" not in workload:
+            workload = {**workload, "apiVersion": "v1" if ref.kind == "Pod" else "apps/v1", "kind": ref.kind}
+        record = {
+            "phase": decision.phase,
+            "reason": decision.reason.code,
+            "message": decision.message(),
+            "autoApply": decision.auto_apply,
+            "codes": decision.codes(),
+            "expiresAt": ts(decision.expires_at) if decision.expires_at else None,
+        }
+        body = {
+            "apiVersion": "remediator.dev/v1alpha1",
+            "kind": "Remediation",
+            "metadata": {
+                "name": name,
+                "namespace": ns,
+                "labels": {LABEL_TARGET_KIND: ref.kind, LABEL_TARGET_NAME: label_value(ref.name)},
+                # The decision travels with the object; the Remediation's own handler writes it to status.
+                "annotations": {DECISION_ANNOTATION: json.dumps(record)},
+                "ownerReferences": [owner_reference(workload)],
+            },
+            "spec": {
+                "target": target,
+                "action": decision.action,
+                "parameters": {},
+                "errorType": classification.error_type,
+                "confidence": classification.confidence,
+                "modelVersion": classification.model_version[:128],
+                "explanation": classification.explanation[:1024],
+                "errorEventRef": {"name": ee["metadata"]["name"]},
+                "autoApply": decision.auto_apply,
+            },
+        }
+        if self.kube.create_cr("remediations", ns, body) is not None:
+            log.info(
+                "Remediation %s/%s: %s %s/%s -> %s (%s)",
+                ns,
+                name,
+                decision.action,
+                ref.kind,
+                ref.name,
+                decision.phase,
+                decision.reason.code,
+            )
+        return name

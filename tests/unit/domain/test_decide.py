@@ -1,0 +1,199 @@
+"""decide.py: auto / approval / skip, with a reason for every refusal or downgrade."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from remediator.domain.decide import (
+    Decision,
+    DecisionInputs,
+    History,
+    PastRemediation,
+    WorkloadFacts,
+    cooldown_remaining,
+    cooldown_seconds,
+    decide,
+    downgrade_to_approval,
+    expired,
+)
+from remediator.domain.policy import Policy
+from remediator.domain.types import Classification, Reason, WorkloadRef
+
+from tests.unit.domain.builders import NS, T0
+
+WEB = WorkloadRef("Deployment", "web", NS)
+FACTS = WorkloadFacts(ref=WEB, replicas=4, ready_replicas=3, pod_count=4)
+
+
+def inputs(
+    action: str = "restart_pod",
+    confidence: float = 0.95,
+    policy: Policy | None = None,
+    facts: WorkloadFacts = FACTS,
+    history: History | None = None,
+    **params: object,
+) -> DecisionInputs:
+    c = Classification(
+        "app_crash", action, confidence, "rollback", 0.03, "panic in handler", ("exit 2",), "m1"
+    )
+    return DecisionInputs(
+        classification=c,
+        policy=policy or Policy(),
+        workload=facts,
+        now=T0,
+        history=history or History(),
+        parameters=params,
+    )
+
+
+def failed(minutes_ago: float, action: str = "restart_pod") -> PastRemediation:
+    start = T0 - timedelta(minutes=minutes_ago)
+    return PastRemediation(start, "Failed", start + timedelta(minutes=2), action)
+
+
+def succeeded(minutes_ago: float) -> PastRemediation:
+    start = T0 - timedelta(minutes=minutes_ago)
+    return PastRemediation(start, "Succeeded", start + timedelta(minutes=2), "restart_pod")
+
+
+def test_confident_allowed_action_is_auto_applied() -> None:
+    d = decide(inputs())
+    assert (d.mode, d.phase, d.auto_apply, d.action) == ("auto", "Approved", True, "restart_pod")
+    assert d.codes() == ["PolicyAllows"]
+
+
+def test_confidence_below_threshold_waits_for_approval() -> None:
+    d = decide(inputs(confidence=0.72))
+    assert (d.mode, d.phase, d.auto_apply) == ("approval", "PendingApproval", False)
+    assert d.reason == Reason("BelowThreshold", "confidence 0.72 is below the auto-apply threshold 0.90")
+    assert d.expires_at == T0 + timedelta(seconds=3600)
+
+
+def test_dry_run_proposes_and_never_applies() -> None:
+    d = decide(inputs(policy=Policy(dry_run=True)))
+    assert (d.mode, d.auto_apply) == ("approval", False)
+    assert "DryRun" in d.codes()
+
+
+def test_update_config_needs_allowlisting_and_a_config_patch() -> None:
+    d = decide(inputs("update_config"))
+    assert d.mode == "approval" and "ActionNotAutoApplicable" in d.codes()
+    allow = Policy.model_validate({"autoApplyActions": ["update_config"]})
+    d = decide(inputs("update_config", policy=allow))
+    assert d.mode == "approval" and "configPatch" in d.message()
+    d = decide(inputs("update_config", policy=allow, configPatch={"LOG_LEVEL": "info"}))
+    assert d.mode == "auto"
+
+
+def test_notify_needs_no_approval_even_with_low_confidence() -> None:
+    d = decide(inputs("notify", confidence=0.3))
+    assert (d.mode, d.action, d.auto_apply) == ("auto", "notify", True)
+
+
+def test_gitops_managed_workload_is_proposed_not_applied() -> None:
+    d = decide(inputs(facts=replace(FACTS, gitops="argocd")))
+    assert (d.mode, d.auto_apply) == ("approval", False)
+    assert d.reason.code == "GitOpsManaged" and "argocd" in d.reason.message
+    relaxed = Policy.model_validate({"gitOps": {"respect": False}})
+    assert decide(inputs(policy=relaxed, facts=replace(FACTS, gitops="flux"))).mode == "auto"
+
+
+def test_opted_out_and_excluded_namespaces_are_skipped_with_every_reason() -> None:
+    d = decide(inputs(facts=replace(FACTS, opted_out=True, namespace_opted_out=True)))
+    assert (d.mode, d.phase, d.auto_apply) == ("skip", "Skipped", False)
+    assert d.codes() == ["OptedOut", "OptedOut"]
+    kube = WorkloadRef("Deployment", "coredns", "kube-system")
+    d = decide(inputs(facts=replace(FACTS, ref=kube)))
+    assert d.mode == "skip" and d.codes() == ["NamespaceExcluded"]
+
+
+def test_missing_target_and_active_remediation_are_skipped() -> None:
+    assert decide(inputs(facts=replace(FACTS, exists=False))).codes() == ["TargetNotFound"]
+    d = decide(inputs(history=History(active_for_workload=True)))
+    assert d.mode == "skip" and d.codes() == ["ActiveRemediationExists"]
+
+
+def test_hard_stop_wins_over_notify() -> None:
+    d = decide(inputs("notify", facts=replace(FACTS, opted_out=True)))
+    assert d.mode == "skip"
+
+
+def test_scale_up_with_hpa_becomes_notify() -> None:
+    d = decide(inputs("scale_up", facts=replace(FACTS, has_hpa=True)))
+    assert (d.mode, d.action) == ("auto", "notify")
+    assert d.codes()[0] == "HPAOwnsReplicas"
+
+
+def test_rollback_of_statefulset_and_restart_of_bare_pod_become_notify() -> None:
+    sts = replace(FACTS, ref=WorkloadRef("StatefulSet", "db", NS))
+    d = decide(inputs("rollback", facts=sts))
+    assert d.action == "notify" and d.codes()[0] == "ActionNotSupported"
+    bare = replace(FACTS, ref=WorkloadRef("Pod", "debug-shell", NS))
+    d = decide(inputs("restart_pod", facts=bare))
+    assert d.action == "notify" and "bare Pod" in d.message()
+
+
+def test_escalates_to_notify_after_consecutive_failures() -> None:
+    history = History(workload=(failed(50), failed(20)))
+    d = decide(inputs(history=history))
+    assert (d.action, d.mode) == ("notify", "auto")
+    assert d.codes()[0] == "EscalatedAfterFailures"
+    # One success in between resets the streak: only one failure since.
+    d = decide(inputs(history=History(workload=(failed(50), succeeded(30), failed(20)))))
+    assert d.action == "restart_pod"
+
+
+def test_cooldown_doubles_after_each_failed_remediation() -> None:
+    p = Policy(escalate_after_failures=0)
+    assert [cooldown_seconds(p, n) for n in range(0, 6)] == [300, 300, 600, 1200, 2400, 3600]
+    # Last remediation finished 9 minutes ago; two failures in a row -> 600 s -> 60 s remain.
+    history = (failed(40), failed(11))
+    assert cooldown_remaining(p, history, T0) == 60
+    d = decide(inputs(policy=p, history=History(workload=history)))
+    assert d.mode == "approval" and d.reason.code == "CoolingDown"
+    assert "60 s remaining" in d.reason.message and d.cooldown_remaining_seconds == 60
+    # Only one failure: 300 s, long over.
+    assert decide(inputs(policy=p, history=History(workload=(failed(11),)))).mode == "auto"
+
+
+def test_rate_limits_and_in_flight_limit_need_approval() -> None:
+    recent = tuple(succeeded(m) for m in (50, 40, 30))
+    d = decide(inputs(history=History(workload=recent)))
+    assert d.mode == "approval" and "RateLimitedWorkload" in d.codes()
+    d = decide(inputs(history=History(cluster_started_last_minute=10)))
+    assert d.codes() == ["RateLimitedCluster"]
+    d = decide(inputs(history=History(namespace_in_flight=3)))
+    assert d.codes() == ["InFlightLimit"]
+
+
+def test_notify_history_does_not_count_toward_limits() -> None:
+    notes = tuple(PastRemediation(T0 - timedelta(minutes=m), "Failed", None, "notify") for m in (1, 2, 3, 4))
+    assert decide(inputs(history=History(workload=notes))).mode == "auto"
+
+
+def test_every_applying_gate_is_reported() -> None:
+    d = decide(
+        inputs(
+            confidence=0.5,
+            policy=Policy(dry_run=True),
+            facts=replace(FACTS, gitops="flux"),
+            history=History(namespace_in_flight=5),
+        )
+    )
+    assert d.codes() == ["DryRun", "BelowThreshold", "GitOpsManaged", "InFlightLimit"]
+    assert all(r.message for r in d.reasons)
+
+
+def test_downgrade_to_approval_keeps_history_of_reasons() -> None:
+    d = decide(inputs())
+    down = downgrade_to_approval(d, Reason("BlastRadius", "too many Pods"), T0, Policy())
+    assert isinstance(down, Decision)
+    assert (down.mode, down.phase, down.auto_apply) == ("approval", "PendingApproval", False)
+    assert down.codes() == ["BlastRadius", "PolicyAllows"]
+
+
+def test_approval_expires_after_ttl() -> None:
+    p = Policy(approval_ttl_seconds=600)
+    assert not expired(T0, T0 + timedelta(seconds=599), p)
+    assert expired(T0, T0 + timedelta(seconds=600), p)
