@@ -83,8 +83,11 @@ class Intake:
             pod = self.kube.get(WorkloadRef("Pod", failure.pod_name, failure.namespace))
         except NotFound:
             return None
-        if failure.kind_family in _STATUS_FAMILIES and detect.pod_failures(pod):
+        if failure.kind_family in _STATUS_FAMILIES:
             # The Pod's status says the same, more precisely (a BackOff Event hides an OOMKilled): use it.
+            # The kubelet posts Events before it syncs the status, so a status that shows nothing yet is
+            # not "no failure" but "not yet": the Pod watch reports it when the status lands. Recording
+            # the Event here would make a second, less precise ErrorEvent (crash instead of oom).
             names = self.on_pod(pod)
             return names[0] if names else None
         uid = pod.get("metadata", {}).get("uid", "")

@@ -227,6 +227,8 @@ class DevCluster:
                 f"--tls-cert-file={pki.serving_cert}",
                 f"--tls-private-key-file={pki.serving_key}",
                 "--cidr=10.244.0.1/16",
+                # kwok keeps node Leases fresh; without them the node controller marks Pods NotReady.
+                "--node-lease-duration-seconds=40",
             ]
         raise DevClusterError(f"unknown component {name}")
 
