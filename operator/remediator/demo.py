@@ -18,48 +18,85 @@ from typing import Any
 from remediator.devcluster import binaries
 from remediator.devcluster.cluster import DevCluster
 from remediator.devcluster.errors import DevClusterError
+from remediator.devcluster.simulate import fail_pod
 
 REPO = Path(__file__).resolve().parents[2]
 NAMESPACE = "remediator-demo"
 FINAL = {"Succeeded", "Failed", "Rejected", "Skipped", "Expired"}
 
 
-def _deployment(name: str, image: str, *, annotations: dict[str, str] | None = None, memory: str = "128Mi",
-                replicas: int = 2, env_from_config: str | None = None) -> dict[str, Any]:
-    container: dict[str, Any] = {"name": "app", "image": image,
-                                 "resources": {"limits": {"memory": memory}, "requests": {"memory": memory}}}
+def _deployment(
+    name: str,
+    image: str,
+    *,
+    annotations: dict[str, str] | None = None,
+    memory: str = "128Mi",
+    replicas: int = 2,
+    env_from_config: str | None = None,
+) -> dict[str, Any]:
+    container: dict[str, Any] = {
+        "name": "app",
+        "image": image,
+        "resources": {"limits": {"memory": memory}, "requests": {"memory": memory}},
+    }
     if env_from_config:
-        container["env"] = [{"name": "DATABASE_URL", "valueFrom": {"configMapKeyRef": {
-            "name": env_from_config, "key": "DATABASE_URL"}}}]
+        container["env"] = [
+            {"name": "DATABASE_URL", "valueFrom": {"configMapKeyRef": {"name": env_from_config, "key": "DATABASE_URL"}}}
+        ]
     return {
-        "apiVersion": "apps/v1", "kind": "Deployment",
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
         "metadata": {"name": name, "namespace": NAMESPACE, "labels": {"app": name, "demo": "kube-remediator"}},
-        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}}, "template": {
-            "metadata": {"labels": {"app": name}, "annotations": annotations or {}},
-            "spec": {"containers": [container]}}},
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}, "annotations": annotations or {}},
+                "spec": {"containers": [container]},
+            },
+        },
     }
 
 
 # name -> (what breaks it, first manifest, second manifest or None: a rollout that goes wrong)
 SCENARIOS: dict[str, tuple[str, dict[str, Any], dict[str, Any] | None]] = {
-    "checkout": ("out of memory: 64Mi is too little",
-                 _deployment("checkout", "shop/checkout:2.3.1", memory="64Mi",
-                             annotations={"sim.remediator.dev/fail": "oom"}), None),
-    "frontend": ("bad image tag in a new rollout",
-                 _deployment("frontend", "shop/frontend:1.8.0"),
-                 _deployment("frontend", "shop/frontend:1.9.0-typo",
-                             annotations={"sim.remediator.dev/fail": "imagepull"})),
-    "orders": ("crash loop after a bad rollout",
-               _deployment("orders", "shop/orders:4.1.0"),
-               _deployment("orders", "shop/orders:4.2.0", annotations={
-                   "sim.remediator.dev/fail": "crashloop", "sim.remediator.dev/exit-code": "1"})),
-    "billing": ("missing config key",
-                _deployment("billing", "shop/billing:3.0.2", env_from_config="billing-config", annotations={
-                    "sim.remediator.dev/fail": "config",
-                    "sim.remediator.dev/message": f"couldn't find key DATABASE_URL in ConfigMap {NAMESPACE}/billing-config"}),
-                None),
-    "search": ("readiness probe failing",
-               _deployment("search", "shop/search:5.0.0", annotations={"sim.remediator.dev/fail": "probe"}), None),
+    "checkout": (
+        "out of memory: 64Mi is too little",
+        _deployment("checkout", "shop/checkout:2.3.1", memory="64Mi", annotations={"sim.remediator.dev/fail": "oom"}),
+        None,
+    ),
+    "frontend": (
+        "bad image tag in a new rollout",
+        _deployment("frontend", "shop/frontend:1.8.0"),
+        _deployment("frontend", "shop/frontend:1.9.0-typo", annotations={"sim.remediator.dev/fail": "imagepull"}),
+    ),
+    "orders": (
+        "crash loop after a bad rollout",
+        _deployment("orders", "shop/orders:4.1.0"),
+        _deployment(
+            "orders",
+            "shop/orders:4.2.0",
+            annotations={"sim.remediator.dev/fail": "crashloop", "sim.remediator.dev/exit-code": "1"},
+        ),
+    ),
+    "billing": (
+        "missing config key",
+        _deployment(
+            "billing",
+            "shop/billing:3.0.2",
+            env_from_config="billing-config",
+            annotations={
+                "sim.remediator.dev/fail": "config",
+                "sim.remediator.dev/message": f"couldn't find key DATABASE_URL in ConfigMap {NAMESPACE}/billing-config",
+            },
+        ),
+        None,
+    ),
+    "search": (
+        "one replica's readiness probe starts failing",
+        _deployment("search", "shop/search:5.0.0", replicas=3),
+        None,
+    ),
 }
 
 
@@ -69,8 +106,14 @@ class Demo:
         self.kubectl_bin = str(binaries.bin_dir() / "kubectl")
 
     def kubectl(self, *args: str, input: str | None = None, check: bool = True) -> str:
-        result = subprocess.run([self.kubectl_bin, f"--kubeconfig={self.kubeconfig}", *args], input=input,
-                                capture_output=True, text=True, check=False, timeout=60)
+        result = subprocess.run(
+            [self.kubectl_bin, f"--kubeconfig={self.kubeconfig}", *args],
+            input=input,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=150,
+        )
         if check and result.returncode != 0:
             raise RuntimeError(f"kubectl {' '.join(args)}: {result.stderr.strip()}")
         return result.stdout
@@ -119,19 +162,40 @@ def run(timeout: float) -> int:
     print(f"== local control plane up (KUBECONFIG={kubeconfig})")
     demo.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(REPO / "crds"))
     demo.kubectl("wait", "--for=condition=Established", "--timeout=60s", "-f", str(REPO / "crds"))
+    # A previous run's active Remediations keep kopf's finalizer while no operator runs: release them first.
+    for name in demo.kubectl("get", "remediations", "-n", NAMESPACE, "-o", "name", check=False).split():
+        demo.kubectl(
+            "patch", name, "-n", NAMESPACE, "--type=merge", "-p", '{"metadata":{"finalizers":null}}', check=False
+        )
     demo.kubectl("delete", "namespace", NAMESPACE, "--ignore-not-found", "--wait=true", "--timeout=120s")
     demo.kubectl("create", "namespace", NAMESPACE)
     # A short verification window so the demo ends in minutes; everything else is the shipped default.
-    demo.apply({"apiVersion": "remediator.dev/v1alpha1", "kind": "RemediationPolicy",
-                "metadata": {"name": "demo", "namespace": NAMESPACE},
-                "spec": {"verifyWindowSeconds": 30, "cooldownSeconds": 0}})
-    demo.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "billing-config", "namespace": NAMESPACE},
-                "data": {"LOG_LEVEL": "info"}})
+    demo.apply(
+        {
+            "apiVersion": "remediator.dev/v1alpha1",
+            "kind": "RemediationPolicy",
+            "metadata": {"name": "demo", "namespace": NAMESPACE},
+            "spec": {"verifyWindowSeconds": 30, "cooldownSeconds": 0},
+        }
+    )
+    demo.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "billing-config", "namespace": NAMESPACE},
+            "data": {"LOG_LEVEL": "info"},
+        }
+    )
 
     port = _free_port()
     log = workdir / "operator.log"
-    env = {**os.environ, "KUBECONFIG": str(kubeconfig), "REMEDIATOR_NAMESPACES": NAMESPACE,
-           "REMEDIATOR_METRICS_PORT": str(port), "REMEDIATOR_PEERING": "remediator-demo"}
+    env = {
+        **os.environ,
+        "KUBECONFIG": str(kubeconfig),
+        "REMEDIATOR_NAMESPACES": NAMESPACE,
+        "REMEDIATOR_METRICS_PORT": str(port),
+        "REMEDIATOR_PEERING": "remediator-demo",
+    }
     exe = shutil.which("remediator") or sys.executable
     argv = [exe, "run"] if exe != sys.executable else [sys.executable, "-m", "remediator.cli", "run"]
     with log.open("wb") as out:
@@ -147,6 +211,7 @@ def run(timeout: float) -> int:
             if second is not None:
                 print(f"   roll out {name} -> {second['spec']['template']['spec']['containers'][0]['image']}")
                 demo.apply(second)
+        _stall_one_search_pod(demo)
         return _watch(demo, timeout)
     finally:
         proc.terminate()
@@ -154,6 +219,22 @@ def run(timeout: float) -> int:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def _stall_one_search_pod(demo: Demo) -> None:
+    """A running replica stops answering its readiness probe (a stuck process): what a kubelet would report."""
+    from kubernetes import client, config
+
+    api = config.new_client_from_config(str(demo.kubeconfig))
+    end = time.monotonic() + 60
+    while time.monotonic() < end:
+        pods = client.CoreV1Api(api).list_namespaced_pod(NAMESPACE, label_selector="app=search").items
+        running = [p for p in pods if p.status.phase == "Running"]
+        if running:
+            print(f"   stall {running[0].metadata.name}: readiness probe fails")
+            fail_pod(api, NAMESPACE, running[0].metadata.name, "probe")
+            return
+        time.sleep(1)
 
 
 def _watch(demo: Demo, timeout: float) -> int:
@@ -195,11 +276,15 @@ def _summary(demo: Demo) -> int:
             continue
         status = rem.get("status") or {}
         outcome = (status.get("outcome") or {}).get("message") or status.get("message", "")
-        print(f"{name:<10} {detected:<27} {classified:<22} {rem['spec']['action']:<16} "
-              f"{status.get('phase', '?'):<16} {outcome[:90]}")
+        print(
+            f"{name:<10} {detected:<27} {classified:<22} {rem['spec']['action']:<16} "
+            f"{status.get('phase', '?'):<16} {outcome[:90]}"
+        )
     phases = [(r.get("status") or {}).get("phase") for r in rems.values()]
-    print(f"\n{len(events)} ErrorEvents, {len(rems)} Remediations: "
-          + ", ".join(f"{p} {phases.count(p)}" for p in sorted({str(p) for p in phases})))
+    print(
+        f"\n{len(events)} ErrorEvents, {len(rems)} Remediations: "
+        + ", ".join(f"{p} {phases.count(p)}" for p in sorted({str(p) for p in phases}))
+    )
     print(f"pending ones wait for: kubectl annotate remediation NAME -n {NAMESPACE} remediator.dev/approve=true")
     return 1 if missing else 0
 
