@@ -137,7 +137,7 @@ def main() -> int:
         "p50_ms": round(_percentile(ms, 50), 1), "p90_ms": round(_percentile(ms, 90), 1),
         "p99_ms": round(_percentile(ms, 99), 1), "max_ms": round(max(ms), 1), "mean_ms": round(statistics.mean(ms), 1),
         "machine": f"{platform.machine()} {os.cpu_count()} cores", "date": time.strftime("%Y-%m-%d"),
-        "command": "bench/operator/crashloop_latency.py --trials %d" % args.trials,
+        "command": f"bench/operator/crashloop_latency.py --trials {args.trials}",
     }
     print(json.dumps(result, indent=2))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
