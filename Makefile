@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: install demo test unit integration lint tools bench-model clean
+.PHONY: install demo test unit integration lint tools bench-model infra-check clean
 
 $(PY): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ install: $(PY)
 
 # Pinned control-plane and test binaries (built once with Go into ~/.cache/kube-remediator/bin).
 tools:
-	bash operator/remediator/devcluster/build-tools.sh etcd kubernetes kwok ferretdb
+	bash operator/remediator/devcluster/build-tools.sh etcd kubernetes kwok ferretdb helm
 
 demo: install tools
 	$(PY) -m remediator.demo
@@ -36,6 +36,10 @@ lint: install
 
 bench-model: install
 	$(PY) bench/model/bench_classifier.py
+
+# CRD drift, helm lint, kubeconform, terraform fmt, checkov, actionlint, hadolint.
+infra-check: install
+	bash hack/ci-infra-checks.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,14 @@
+# Log groups: the operator's application logs and the EKS control plane's (created before the cluster so
+# they carry our retention and KMS key).
+
+resource "aws_cloudwatch_log_group" "operator" {
+  name              = "/${var.name}/operator"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.main.arn
+}
+
+resource "aws_cloudwatch_log_group" "eks" {
+  name              = "/aws/eks/${var.name}/cluster"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.main.arn
+}
