@@ -52,6 +52,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # `model` owns its own argument parsing (remediator_model.cli): hand it everything after the word.
     if argv and argv[0] == "model":
+        from remediator.learning_cli import COMMANDS
+
+        if len(argv) > 1 and argv[1] in COMMANDS:  # the learning loop talks to MongoDB and S3: ours
+            from remediator.learning_cli import main as learning_main
+
+            return learning_main(argv[1:])
         return _model(argv[1:])
     args = build_parser().parse_args(argv)
     return int(args.func(args))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -53,9 +54,26 @@ def _pod_name(pod: Mapping[str, Any]) -> str:
 class Reconciler:
     def __init__(self, kube: Kube, policies: PolicySource) -> None:
         self.kube, self.policies = kube, policies
+        self._guard = threading.Lock()
+        self._locks: dict[tuple[str, str], threading.Lock] = {}
 
     # -- entry point --------------------------------------------------------------------------------------
     def reconcile(self, rem: dict[str, Any]) -> Step:
+        """One pass for one Remediation. kopf runs the change handlers and the timer of one object
+        concurrently, each with its own (possibly stale) body: so passes of one Remediation run one at a
+        time, and each starts from the object as the API server has it now, not from the event's body.
+        Otherwise a timer holding the pre-decision body initialises and applies a second time."""
+        meta = rem["metadata"]
+        key = (str(meta["namespace"]), str(meta["name"]))
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            fresh = self.kube.get_cr("remediations", key[0], key[1])
+            if fresh is None or fresh["metadata"].get("uid") != meta.get("uid"):
+                return Step("Gone")
+            return self._reconcile(fresh)
+
+    def _reconcile(self, rem: dict[str, Any]) -> Step:
         status = rem.get("status") or {}
         phase = status.get("phase")
         if phase is None:
@@ -331,7 +349,11 @@ class Reconciler:
         return self._send(rem)
 
     def _effective_action(self, rem: dict[str, Any]) -> str:
-        return str(rem["spec"]["action"])
+        """The action to apply: spec.action after the decision's downgrades (HPAOwnsReplicas,
+        EscalatedAfterFailures, ActionNotSupported turn it into notify), decided again now, so what
+        _initialise announced ("apply means notify") is what happens, and a later HPA is respected too."""
+        decided = self._decide(rem, utcnow())
+        return decided.action if decided.mode != "skip" else str(rem["spec"]["action"])
 
     def _dry_run(self, planned: Plan) -> str | None:
         try:

@@ -26,6 +26,14 @@ class Settings(BaseModel):
     watch_cluster: bool = Field(True, description="turn Pod failures and Warning Events into ErrorEvents")
     policy_namespace: str = Field("kube-remediator", description="where the cluster-wide default policy lives")
     peering: str = Field("kube-remediator", description="kopf peering name: replicas act one at a time")
+    retention_days: int = Field(30, ge=1, le=3650, description="days MongoDB keeps raw ErrorEvent texts")
+    logs_bucket: str | None = Field(None, description="S3 bucket for the ErrorEvent text archive; unset = off")
+    logs_prefix: str = Field("errorevents", description="key prefix in the logs bucket")
+    models_bucket: str | None = Field(None, description="S3 bucket of the model registry; unset = no hot swap")
+    models_prefix: str = Field("models", description="key prefix in the models bucket")
+    model_poll_seconds: int = Field(60, ge=0, description="how often to check the registry pointer; 0 = never")
+    s3_endpoint_url: str | None = Field(None, description="S3-compatible endpoint (tests, MinIO); unset = AWS")
+    aws_region: str | None = Field(None, description="AWS region for S3 and SSM; unset = the SDK's default")
 
     @field_validator("namespaces", mode="before")
     @classmethod

@@ -10,8 +10,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from remediator_model.predict import Classifier, ErrorInput
-
 from remediator import metrics
 from remediator.adapters.kube import (
     LABEL_TARGET_KIND,
@@ -27,6 +25,7 @@ from remediator.domain.conditions import make_condition, set_condition
 from remediator.domain.types import Classification, WorkloadRef
 from remediator.facts import ACTIVE_PHASES, history, workload_facts
 from remediator.policies import PolicySource
+from remediator_model.predict import Classifier, ErrorInput
 
 log = logging.getLogger(__name__)
 DECISION_ANNOTATION = "remediator.dev/decision"

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import yaml
 from kubernetes import client
-from remediator.devcluster.simulate import fail_pod
 
+from remediator.devcluster.simulate import fail_pod
 from tests.fixtures.cluster import Cluster
 
 pytestmark = pytest.mark.integration

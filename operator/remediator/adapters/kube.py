@@ -279,9 +279,13 @@ class Kube:
             )
 
     def remediations_for(self, ref: WorkloadRef) -> list[dict[str, Any]]:
-        selector = f"{LABEL_TARGET_KIND}={ref.kind},{LABEL_TARGET_NAME}={label_value(ref.name)}"
+        """Every Remediation of the workload, matched by spec.target. Not by the target labels: only the
+        operator's own Remediations carry them, so one a human (or the API) wrote would escape the rate
+        limit, the cooldown and the one-active-per-workload rule, and deleting a label would too."""
         return [
-            r for r in self.list_cr("remediations", ref.namespace, selector) if r["spec"]["target"]["name"] == ref.name
+            r
+            for r in self.list_cr("remediations", ref.namespace)
+            if r["spec"]["target"]["name"] == ref.name and r["spec"]["target"]["kind"] == ref.kind
         ]
 
     def ensure_peering(self, name: str, namespaces: list[str]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+
 from remediator.domain.conditions import (
     get_condition,
     is_true,
@@ -12,7 +13,6 @@ from remediator.domain.conditions import (
     remove_condition,
     set_condition,
 )
-
 from tests.unit.domain.builders import T0
 
 

@@ -19,7 +19,6 @@ from remediator.domain.decide import (
 )
 from remediator.domain.policy import Policy
 from remediator.domain.types import Classification, Reason, WorkloadRef
-
 from tests.unit.domain.builders import NS, T0
 
 WEB = WorkloadRef("Deployment", "web", NS)

@@ -13,7 +13,6 @@ from remediator.domain.detect import (
     workload_ref,
 )
 from remediator.domain.types import WorkloadRef
-
 from tests.unit.domain.builders import (
     NS,
     T0,

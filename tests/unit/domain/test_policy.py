@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from pydantic import ValidationError
+
 from remediator.domain.policy import Policy, is_gitops_managed, merge, namespace_in_scope, opted_out
 
 

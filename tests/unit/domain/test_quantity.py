@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from remediator.domain.quantity import format_mi, parse_quantity
 
 

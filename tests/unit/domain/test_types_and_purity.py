@@ -9,6 +9,7 @@ import sys
 
 import pytest
 import yaml
+
 from remediator.domain.types import ACTIONS, ERROR_TYPES, WORKLOAD_KINDS, Classification, Reason
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]

@@ -6,7 +6,6 @@ from dataclasses import replace
 from datetime import timedelta
 
 from remediator.domain.verify import VerifySnapshot, judge, next_ready_since
-
 from tests.unit.domain.builders import T0
 
 DEADLINE = T0 + timedelta(seconds=120)
@@ -80,7 +79,6 @@ def test_ready_since_is_kept_while_healthy_and_cleared_otherwise() -> None:
 
 def test_old_pods_still_failing_during_rollout_do_not_count_as_recurrence() -> None:
     from remediator.domain.verify import failure_recurred
-
     from tests.unit.domain.builders import crashloop_status, pod
 
     old = pod("web-old", [crashloop_status(restarts=5, exit_code=137, reason="OOMKilled")], ready=False)

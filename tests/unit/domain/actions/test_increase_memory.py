@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from remediator.domain.actions import Plan, PlanContext, Refusal, plan, undo
 from remediator.domain.policy import Policy
-
 from tests.unit.domain.builders import container_spec, crashloop_status, deployment, pod
 
 

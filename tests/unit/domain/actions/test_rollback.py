@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from remediator.domain.actions import Plan, PlanContext, Refusal, plan, undo
-
 from tests.unit.domain.builders import deployment, replicaset, template
 
 IMG = "registry.example.com/shop/web:"

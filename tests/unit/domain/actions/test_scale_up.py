@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from remediator.domain.actions import Plan, PlanContext, Refusal, plan, undo
 from remediator.domain.policy import Policy
-
 from tests.unit.domain.builders import deployment, pod, statefulset
 
 

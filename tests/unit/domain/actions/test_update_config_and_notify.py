@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from remediator.domain.actions import Plan, PlanContext, Refusal, plan, undo
-
 from tests.unit.domain.builders import NS, T0, deployment, pod
 
 CM = {

@@ -1,0 +1,169 @@
+"""`remediator model ...`: train, predict and evaluate the error classifier."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from remediator_model.train import DataError, parse_event_fields, read_jsonl
+
+
+def _err(msg: str) -> int:
+    print(f"error: {msg}", file=sys.stderr)
+    return 2
+
+
+def _log(msg: str) -> None:
+    print(msg, file=sys.stderr)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from remediator_model import artifact
+    from remediator_model.evaluate import evaluate, load_labelled
+    from remediator_model.predict import Classifier
+    from remediator_model.train import TrainConfig, train_from
+
+    cfg = TrainConfig(builtin_n=args.n, seed=args.seed, feedback_weight=args.feedback_weight)
+    t0 = time.time()
+    model = train_from(args.data, cfg, log=_log)
+    extra: dict[str, Any] = {}
+    if args.validate:
+        val = load_labelled(args.validate)
+        m = evaluate(Classifier.from_trained(model, "candidate"), val)
+        extra["validation"] = {k: v for k, v in m.items() if k not in ("confusion", "model_version")}
+    out = artifact.save(model, args.out, version=args.version, extra_metrics=extra)
+    meta = json.loads((out / "metadata.json").read_text())
+    print(
+        json.dumps(
+            {
+                "out": str(out),
+                "version": meta["version"],
+                "seconds": round(time.time() - t0, 1),
+                "metrics": meta["metrics"],
+            },
+            indent=1,
+        )
+    )
+    return 0
+
+
+def _read_events(path: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    rows = []
+    for line, rec in read_jsonl(path):
+        rows.append((rec, parse_event_fields(rec, line, path)))
+    return rows
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from remediator_model.predict import Classifier, ErrorInput
+
+    rows = _read_events(args.input)  # validates every line before anything is written
+    clf = Classifier.load(args.model)
+    preds = clf.predict_batch(
+        [ErrorInput(ev["reason"], ev["exit_code"], ev["message"], ev["logs"], ev["source"]) for _, ev in rows]
+    )
+    tmp = Path(str(args.output) + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        for (rec, _), p in zip(rows, preds, strict=True):
+            out = dict(rec)
+            out.update(
+                error_type=p.error_type,
+                action=p.action,
+                confidence=p.confidence,
+                model_version=p.model_version,
+                runner_up=p.runner_up,
+                runner_up_confidence=p.runner_up_confidence,
+                explanation=p.explanation,
+            )
+            f.write(json.dumps(out) + "\n")
+    tmp.replace(args.output)
+    _log(f"wrote {len(preds)} predictions to {args.output}")
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from remediator_model.evaluate import evaluate, load_labelled
+
+    data = load_labelled(args.data)
+    predictor: Any
+    if args.baseline:
+        from remediator_model.baseline import KeywordBaseline
+
+        predictor = KeywordBaseline()
+    else:
+        from remediator_model.predict import Classifier
+
+        predictor = Classifier.load(args.model)
+    m = evaluate(predictor, data, args.report, threshold=args.threshold)
+    summary = {
+        k: m[k] for k in ("n", "macro_f1", "type_accuracy", "action_accuracy", "ece", "auto_apply", "model_version")
+    }
+    print(json.dumps(summary, indent=1))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="remediator model", description="Train, run and evaluate the error classifier.")
+    sub = p.add_subparsers(dest="command", required=True)
+    t = sub.add_parser("train", help="train a model and write an artifact directory")
+    t.add_argument(
+        "--data",
+        required=True,
+        action="append",
+        help="'builtin' (seed corpus), a JSONL file or a directory of JSONL files; repeat to combine "
+        "(e.g. --data builtin --data feedback.jsonl)",
+    )
+    t.add_argument("--out", required=True, help="artifact directory to write")
+    t.add_argument("--n", type=int, default=36000, help="size of the builtin seed corpus (default 36000)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument(
+        "--feedback-weight",
+        type=float,
+        default=20.0,
+        help="weight of feedback examples (records with feedback: true) that carry no explicit weight",
+    )
+    t.add_argument("--validate", help="labelled JSONL to evaluate the trained model on (metrics stored in metadata)")
+    t.add_argument("--version", help="artifact version string (default: date + data hash)")
+    t.set_defaults(fn=cmd_train)
+    pr = sub.add_parser("predict", help="classify events from a JSONL file")
+    pr.add_argument("--input", required=True)
+    pr.add_argument("--output", required=True)
+    pr.add_argument("--model", help="artifact directory (default: the artifact shipped in the package)")
+    pr.set_defaults(fn=cmd_predict)
+    ev = sub.add_parser("evaluate", help="evaluate on labelled JSONL and write a report")
+    ev.add_argument("--data", required=True)
+    ev.add_argument("--report", required=True, help="directory for metrics.json, PNGs and report.html")
+    ev.add_argument("--model", help="artifact directory (default: the artifact shipped in the package)")
+    ev.add_argument("--baseline", action="store_true", help="evaluate the keyword-rule baseline instead of the model")
+    ev.add_argument("--threshold", type=float, default=0.9, help="auto-apply confidence threshold (default 0.9)")
+    ev.set_defaults(fn=cmd_evaluate)
+    return p
+
+
+def main(argv: list[str]) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    try:
+        rc: int = args.fn(args)
+        return rc
+    except DataError as exc:
+        return _err(str(exc))
+    except FileNotFoundError as exc:
+        return _err(f"file not found: {exc.filename}")
+    except Exception as exc:  # artifact errors and the like: one clear line, no traceback
+        from remediator_model.artifact import ArtifactError
+
+        if isinstance(exc, ArtifactError):
+            return _err(str(exc))
+        raise
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

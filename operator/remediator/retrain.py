@@ -1,0 +1,350 @@
+"""Retraining from feedback: challenger vs champion, published only when it is not worse.
+
+1. Read the feedback documents from MongoDB; keep one per Remediation (the strongest source: human >
+   rejection > verification, see ``remediator.feedback.WEIGHTS``). Texts missing from a document (its
+   ErrorEvent was gone when the feedback was recorded) are looked up by ``errorevent_ref`` in the store's
+   ``errorevents`` collection, then in the S3 log archive.
+2. Turn them into training examples (``examples_from_feedback``):
+   - correct -> the Remediation's own error type and action, at the source's weight;
+   - incorrect with ``correctType`` and/or ``correctAction`` -> an example of the corrected label (type
+     only: the action is that type's default; action only: the type head learns nothing from it);
+   - incorrect without a correction -> skipped (we know what is wrong, not what is right).
+3. Train a challenger on the seed corpus (weight 1.0) plus those examples with the model library's
+   ``train``; load the champion (the registry's CURRENT, else the shipped default artifact).
+4. Evaluate both on the same data: a held-out seed split (a fresh draw of the seed generator with its own
+   seed: neither model trained on these examples) and the real-world validation set.
+5. Publish (and point CURRENT at) the challenger only if, on both sets, its macro-F1 and its auto-apply
+   precision are not worse than the champion's by more than ``Tolerance`` (default 0.01 absolute each: about
+   one event in a hundred, i.e. noise of a single decision on the ~180-event real-world set, not a trend).
+   An auto-apply precision of None (no event reaches the threshold) counts as "not worse": nothing would
+   be applied automatically, which is safe. Without any champion the challenger is published.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from remediator.feedback import WEIGHTS
+from remediator_model import artifact
+from remediator_model.corpus.generator import generate
+from remediator_model.evaluate import LabelledEvent, evaluate, load_labelled
+from remediator_model.predict import Classifier, ErrorInput
+from remediator_model.taxonomy import ACTIONS, DEFAULT_ACTIONS, ERROR_TYPES, SOURCES
+from remediator_model.train import TrainConfig, TrainExample, load_examples, train
+
+log = logging.getLogger(__name__)
+
+VALIDATION_PATH = Path(artifact.__file__).parent / "data" / "validation_realworld.jsonl"
+GUARDED = ("macro_f1", "auto_apply_precision")
+HOLDOUT_SEED_OFFSET = 7919  # the held-out seed split's generator seed = cfg.seed + this
+_KEPT_METRICS = ("n", "macro_f1", "type_accuracy", "action_accuracy", "decision_accuracy", "ece", "auto_apply")
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How much worse than the champion a challenger may be on a guarded metric and still be published."""
+
+    macro_f1: float = 0.01
+    auto_apply_precision: float = 0.01
+
+
+@dataclass
+class RetrainReport:
+    decision: str  # published | kept (the champion stays) | passed (not worse, but no registry to publish to)
+    published: bool
+    version: str | None  # the challenger's version (published or not)
+    champion_version: str | None
+    champion_origin: str  # registry | shipped | none
+    reasons: list[str]
+    metrics: dict[str, dict[str, dict[str, Any]]]  # champion|challenger -> seed_holdout|realworld -> metrics
+    counts: dict[str, int] = field(default_factory=dict)
+    tolerance: dict[str, float] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class _Store(Protocol):
+    def feedback_since(
+        self, since: dt.datetime | None = None, labels: tuple[str, ...] = ()
+    ) -> Iterable[dict[str, Any]]: ...
+
+    def errorevents_by_ref(self, refs: list[str]) -> dict[str, dict[str, Any]]: ...
+
+
+class _Archive(Protocol):
+    def read_since(self, since: dt.date | dt.datetime) -> Iterable[dict[str, Any]]: ...
+
+
+class _Registry(Protocol):
+    def current(self) -> tuple[str, str] | None: ...
+
+    def download(self, version: str, dest_dir: str | Path) -> Path: ...
+
+    def publish(self, artifact_dir: str | Path, version: str, *, make_current: bool = True) -> dict[str, Any]: ...
+
+
+# -------------------------------------------------------------------------------------------- pure parts
+def _strength(doc: Mapping[str, Any]) -> tuple[float, str]:
+    created = doc.get("created_at")
+    return float(doc.get("weight") or WEIGHTS.get(str(doc.get("source")), 0.0)), str(created or "")
+
+
+def dedupe_feedback(docs: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """One document per Remediation: the strongest source wins (then the newest)."""
+    best: dict[str, dict[str, Any]] = {}
+    for doc in docs:
+        key = str(doc.get("remediation") or doc.get("_id"))
+        if key not in best or _strength(doc) > _strength(best[key]):
+            best[key] = dict(doc)
+    return list(best.values())
+
+
+def _has_text(doc: Mapping[str, Any]) -> bool:
+    return any(str(doc.get(k) or "").strip() for k in ("reason", "message", "logs")) or doc.get("exit_code") is not None
+
+
+def _group(doc: Mapping[str, Any]) -> str:
+    head = f"{doc.get('reason', '')}|{str(doc.get('message', ''))[:120]}"
+    return "feedback-" + hashlib.sha1(head.encode()).hexdigest()[:10]
+
+
+def example_from_feedback(
+    doc: Mapping[str, Any], texts: Mapping[str, Mapping[str, Any]] | None = None
+) -> TrainExample | str:
+    """A TrainExample from one feedback document, or the reason it is skipped (a short code)."""
+    source = doc.get("event_source") or ""
+    fields = {k: doc.get(k) for k in ("reason", "exit_code", "message", "logs")}
+    if not _has_text(doc):
+        found = (texts or {}).get(str(doc.get("errorevent_ref") or ""))
+        if not found or not _has_text(found):
+            return "no_text"
+        fields = {k: found.get(k) for k in ("reason", "exit_code", "message", "logs")}
+        source = found.get("event_source") or source
+    label = doc.get("label")
+    weight = float(doc.get("weight") or WEIGHTS.get(str(doc.get("source")), 0.0))
+    if weight <= 0:
+        return "bad_weight"
+    error_type: str | None
+    if label == "correct":
+        error_type, action = doc.get("predicted_type"), doc.get("predicted_action")
+        if error_type not in ERROR_TYPES or action not in ACTIONS:
+            return "bad_label"
+        actions: tuple[str, ...] = (str(action),)
+    elif label == "incorrect":
+        ctype, caction = doc.get("correct_type"), doc.get("correct_action")
+        if not ctype and not caction:
+            return "uncorrected"
+        if (ctype and ctype not in ERROR_TYPES) or (caction and caction not in ACTIONS):
+            return "bad_label"
+        error_type = str(ctype) if ctype else None
+        if caction:
+            action, actions = str(caction), (str(caction),)
+        else:
+            actions = DEFAULT_ACTIONS[str(ctype)]
+            action = actions[0]
+    else:
+        return "bad_label"
+    exit_code = fields.get("exit_code")
+    return TrainExample(
+        reason=str(fields.get("reason") or ""),
+        exit_code=exit_code if isinstance(exit_code, int) and not isinstance(exit_code, bool) else None,
+        message=str(fields.get("message") or ""),
+        logs=str(fields.get("logs") or ""),
+        source=source if source in SOURCES else "",
+        error_type=error_type,
+        action=str(action),
+        actions=actions,
+        weight=weight,
+        group=_group(fields),
+    )
+
+
+def examples_from_feedback(
+    docs: Iterable[Mapping[str, Any]], texts: Mapping[str, Mapping[str, Any]] | None = None
+) -> tuple[list[TrainExample], dict[str, int]]:
+    """Training examples of deduplicated feedback, and counts of what was used and skipped (by reason)."""
+    out: list[TrainExample] = []
+    counts: dict[str, int] = {}
+    for doc in dedupe_feedback(docs):
+        got = example_from_feedback(doc, texts)
+        if isinstance(got, str):
+            counts[f"skipped_{got}"] = counts.get(f"skipped_{got}", 0) + 1
+        else:
+            out.append(got)
+            counts[f"used_{doc.get('source')}"] = counts.get(f"used_{doc.get('source')}", 0) + 1
+    return out, counts
+
+
+def _precision(metrics: Mapping[str, Any]) -> float | None:
+    value = (metrics.get("auto_apply") or {}).get("precision")
+    return None if value is None else float(value)
+
+
+def compare(
+    champion: Mapping[str, Mapping[str, Any]] | None,
+    challenger: Mapping[str, Mapping[str, Any]],
+    tolerance: Tolerance = Tolerance(),
+) -> tuple[bool, list[str]]:
+    """(publish?, reasons). ``champion``/``challenger``: evaluation set name -> metrics (``evaluate``)."""
+    if champion is None:
+        return True, ["no champion to compare with: the challenger is the first model"]
+    ok, reasons = True, []
+    for name in sorted(challenger):
+        new, old = challenger[name], champion.get(name)
+        if old is None:
+            continue
+        f_new, f_old = float(new["macro_f1"]), float(old["macro_f1"])
+        if f_new < f_old - tolerance.macro_f1:
+            ok = False
+            reasons.append(f"{name}: macro-F1 {f_new:.4f} < champion {f_old:.4f} - {tolerance.macro_f1}")
+        else:
+            reasons.append(f"{name}: macro-F1 {f_new:.4f} vs champion {f_old:.4f}: ok")
+        p_new, p_old = _precision(new), _precision(old)
+        if p_new is None or p_old is None:
+            reasons.append(f"{name}: auto-apply precision {p_new} vs champion {p_old}: ok (nothing auto-applies)")
+        elif p_new < p_old - tolerance.auto_apply_precision:
+            ok = False
+            reasons.append(
+                f"{name}: auto-apply precision {p_new:.4f} < champion {p_old:.4f} - {tolerance.auto_apply_precision}"
+            )
+        else:
+            reasons.append(f"{name}: auto-apply precision {p_new:.4f} vs champion {p_old:.4f}: ok")
+    return ok, reasons
+
+
+def seed_holdout(n: int, seed: int) -> list[LabelledEvent]:
+    """A held-out split of the seed corpus: ``n`` fresh draws of the generator with its own seed."""
+    return [
+        LabelledEvent(
+            ErrorInput(e.reason, e.exit_code, e.message, e.logs, e.source), e.error_type, tuple(e.actions), f"seed-{i}"
+        )
+        for i, e in enumerate(generate(n, seed))
+    ]
+
+
+# ----------------------------------------------------------------------------------------------- the job
+def _texts_for(
+    docs: list[dict[str, Any]], store: _Store, archive: _Archive | None, lookback_days: int
+) -> dict[str, Any]:
+    missing = sorted({str(d.get("errorevent_ref")) for d in docs if not _has_text(d) and d.get("errorevent_ref")})
+    if not missing:
+        return {}
+    texts: dict[str, Any] = dict(store.errorevents_by_ref(missing))
+    still = set(missing) - set(texts)
+    if still and archive is not None:
+        dates = [d["created_at"] for d in docs if isinstance(d.get("created_at"), dt.datetime)]
+        since = (min(dates) if dates else dt.datetime.now(dt.UTC)) - dt.timedelta(days=lookback_days)
+        for rec in archive.read_since(since.date()):
+            if rec.get("ref") in still:
+                texts[str(rec["ref"])] = rec  # later batches win: the newest text of that ErrorEvent
+    return texts
+
+
+def _load_champion(registry: _Registry | None, work_dir: Path) -> tuple[Classifier | None, str | None, str, str]:
+    """(model, version, origin, note)."""
+    note = ""
+    if registry is not None:
+        current = registry.current()
+        if current is not None:
+            version = current[0]
+            try:
+                path = registry.download(version, work_dir / f"champion-{version}")
+                return Classifier.load(path), version, "registry", ""
+            except Exception as err:
+                note = f"registry CURRENT {version} could not be loaded ({err}); compared with the shipped default"
+                log.error("retrain: %s", note)
+    try:
+        model = Classifier.load(None)
+    except artifact.ArtifactError as err:
+        return None, None, "none", note or f"no champion: {err}"
+    return model, model.version, "shipped", note
+
+
+def _summary(metrics: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: metrics[k] for k in _KEPT_METRICS if k in metrics}
+
+
+def retrain(
+    store: _Store,
+    archive: _Archive | None,
+    registry: _Registry | None,
+    out_dir: str | Path,
+    validation_path: str | Path | None = VALIDATION_PATH,
+    *,
+    cfg: TrainConfig | None = None,
+    holdout_n: int = 2700,
+    tolerance: Tolerance = Tolerance(),
+    since: dt.datetime | None = None,
+    archive_lookback_days: int = 14,
+    version: str | None = None,
+) -> RetrainReport:
+    """Train a challenger on seed + feedback, compare it with the champion, publish it if not worse.
+
+    ``out_dir`` receives the challenger artifact (``<version>/``), the champion download and
+    ``retrain-report.json``. ``cfg`` is the model library's TrainConfig (default: the shipped model's).
+    Raises StoreUnavailable when MongoDB is down (nothing is trained or published then)."""
+    started = time.monotonic()
+    cfg = cfg or TrainConfig()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+
+    docs = list(store.feedback_since(since))
+    texts = _texts_for(docs, store, archive, archive_lookback_days)
+    fb_examples, counts = examples_from_feedback(docs, texts)
+    seed_examples = load_examples("builtin", cfg)
+    counts.update(feedback_docs=len(docs), feedback_examples=len(fb_examples), seed_examples=len(seed_examples))
+    log.info("retrain: %d seed + %d feedback examples (%s)", len(seed_examples), len(fb_examples), counts)
+
+    model = train([*seed_examples, *fb_examples], cfg)
+    version = version or f"{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}-{model.data_hash[:8]}"
+    # Evaluated as it would be served: saved (half-precision weights) and loaded back, like the champion.
+    saved = artifact.save(model, out / version, version=version)
+    challenger = Classifier.load(saved)
+    champion, champion_version, origin, note = _load_champion(registry, out)
+
+    sets: dict[str, list[LabelledEvent]] = {"seed_holdout": seed_holdout(holdout_n, cfg.seed + HOLDOUT_SEED_OFFSET)}
+    if validation_path is not None:
+        sets["realworld"] = load_labelled(validation_path)
+    metrics: dict[str, dict[str, dict[str, Any]]] = {"challenger": {}, "champion": {}}
+    for name, data in sets.items():
+        metrics["challenger"][name] = _summary(evaluate(challenger, data))
+        if champion is not None:
+            metrics["champion"][name] = _summary(evaluate(champion, data))
+
+    ok, reasons = compare(metrics["champion"] if champion is not None else None, metrics["challenger"], tolerance)
+    if note:
+        reasons.insert(0, note)
+    published = False
+    if ok:
+        evaluation = {"champion": champion_version, "metrics": metrics, "reasons": reasons, "counts": counts}
+        (saved / "evaluation.json").write_text(json.dumps(evaluation, indent=1, default=str))  # travels with it
+        if registry is not None:
+            registry.publish(saved, version)
+            published = True
+        else:
+            reasons.append(f"no registry: artifact left at {saved}")
+    report = RetrainReport(
+        decision="published" if published else ("passed" if ok else "kept"),
+        published=published,
+        version=version,
+        champion_version=champion_version,
+        champion_origin=origin,
+        reasons=reasons,
+        metrics=metrics,
+        counts=counts,
+        tolerance=asdict(tolerance),
+        seconds=round(time.monotonic() - started, 1),
+    )
+    (out / "retrain-report.json").write_text(json.dumps(report.to_dict(), indent=1, default=str))
+    log.info("retrain: %s %s (champion %s): %s", report.decision, version, champion_version, "; ".join(reasons))
+    return report
