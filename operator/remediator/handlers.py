@@ -15,6 +15,8 @@ from remediator import metrics
 from remediator.adapters.kube import Kube
 from remediator.facts import FINAL_PHASES
 from remediator.intake import Intake
+from remediator.learning import Learning
+from remediator.modelswap import ModelHolder
 from remediator.policies import PolicySource
 from remediator.reconcile import Reconciler
 from remediator.settings import Settings, load
@@ -34,6 +36,7 @@ class Runtime:
     intake: Intake
     triage: Triage
     reconciler: Reconciler
+    learning: Learning
 
 
 def _api_client() -> Any:
@@ -68,16 +71,19 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     kube = Kube(api)
     kube.ensure_peering(opts.peering, opts.namespaces)
     policies = PolicySource(kube, opts)
-    classifier = Classifier.load(opts.model_path)
+    holder = ModelHolder(Classifier.load(opts.model_path))
+    learning = Learning.configure(opts, kube, holder)
+    reconciler = Reconciler(kube, policies, learning.flusher)
     memo.runtime = Runtime(
-        opts, kube, Intake(kube, policies, opts), Triage(kube, classifier, policies), Reconciler(kube, policies)
+        opts, kube, Intake(kube, policies, opts), Triage(kube, holder, policies), reconciler, learning
     )
+    learning.start(kube, reconciler.flush_feedback)
     if opts.metrics_port:
         memo.metrics_server = metrics.serve(opts.metrics_port)
     metrics.mark_ready()
     log.info(
         "kube-remediator started: model %s, threshold %.2f, dry-run %s, namespaces %s",
-        classifier.version,
+        holder.version,
         opts.threshold,
         opts.dry_run,
         opts.namespaces or "all",
@@ -86,6 +92,9 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
 
 @kopf.on.cleanup()
 def cleanup(memo: kopf.Memo, **_: Any) -> None:
+    runtime = getattr(memo, "runtime", None)
+    if runtime is not None:
+        runtime.learning.stop()
     server = getattr(memo, "metrics_server", None)
     if server is not None:
         server.shutdown()
@@ -116,6 +125,7 @@ def _unhandled(status: kopf.Status, **_: Any) -> bool:
 def errorevent(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
     result = memo.runtime.triage.handle(dict(body))
     patch.status.update(result.status)
+    memo.runtime.learning.record_errorevent({**dict(body), "status": result.status})
 
 
 # -- Remediations: decide, wait, apply, verify -------------------------------------------------------------
@@ -128,6 +138,12 @@ def _active(status: kopf.Status, **_: Any) -> bool:
 @kopf.on.field(GROUP, VERSION, "remediations", field="metadata.annotations", when=_active)
 def remediation(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     memo.runtime.reconciler.reconcile(dict(body))
+
+
+# Feedback annotations count in any phase, final ones included (a human judges after the fact).
+@kopf.on.field(GROUP, VERSION, "remediations", field="metadata.annotations")
+def remediation_feedback(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    memo.runtime.reconciler.human_feedback(dict(body))
 
 
 @kopf.timer(GROUP, VERSION, "remediations", interval=2.0, idle=1.0, when=_active)

@@ -17,26 +17,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from remediator import settings as settings_mod
+from remediator.learning import aws_clients, resolved_mongodb_uri
 
 COMMANDS = ("retrain", "promote", "rollback", "versions", "feedback")
-
-
-def _clients(opts: settings_mod.Settings) -> tuple[Any, Any]:
-    import boto3
-
-    kwargs: dict[str, Any] = {}
-    if opts.s3_endpoint_url:
-        kwargs["endpoint_url"] = opts.s3_endpoint_url
-    if opts.aws_region:
-        kwargs["region_name"] = opts.aws_region
-    return boto3.client("s3", **kwargs), (lambda: boto3.client("ssm", **kwargs))
-
-
-def resolved_mongodb_uri(opts: settings_mod.Settings) -> str | None:
-    from remediator.adapters.ssm import resolve_optional
-
-    _, ssm_factory = _clients(opts)
-    return resolve_optional(opts.mongodb_uri, ssm_factory)
 
 
 def _registry(opts: settings_mod.Settings) -> Any:
@@ -44,7 +27,7 @@ def _registry(opts: settings_mod.Settings) -> Any:
 
     if not opts.models_bucket:
         raise SystemExit("error: --models-bucket (or REMEDIATOR_MODELS_BUCKET) is required")
-    s3, _ = _clients(opts)
+    s3, _ = aws_clients(opts)
     return ModelRegistry(s3, opts.models_bucket, opts.models_prefix)
 
 
@@ -102,7 +85,7 @@ def main(argv: list[str]) -> int:
     from remediator.adapters.archive import LogArchive
     from remediator.retrain import retrain
 
-    s3, _ = _clients(opts)
+    s3, _ = aws_clients(opts)
     archive = LogArchive(s3, opts.logs_bucket, opts.logs_prefix) if opts.logs_bucket else None
     registry = _registry(opts) if opts.models_bucket else None
     out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="remediator-retrain-"))

@@ -11,9 +11,9 @@ import datetime as dt
 import json
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from kubernetes.client.exceptions import ApiException
 
@@ -26,11 +26,14 @@ from remediator.domain.conditions import make_condition, set_condition
 from remediator.domain.types import Classification, Reason, WorkloadRef
 from remediator.domain.verify import VerifySnapshot, failure_recurred, judge
 from remediator.facts import FINAL_PHASES, history, workload_facts
+from remediator.feedback import FeedbackFlusher, InvalidAnnotation, feedback_from_annotations, pending_feedback
 from remediator.policies import PolicySource
 from remediator.triage import DECISION_ANNOTATION
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+_FEEDBACK_KEYS = ("label", "source", "correctAction", "correctType")
 APPROVE, REJECT = "remediator.dev/approve", "remediator.dev/reject"
 
 
@@ -52,17 +55,13 @@ def _pod_name(pod: Mapping[str, Any]) -> str:
 
 
 class Reconciler:
-    def __init__(self, kube: Kube, policies: PolicySource) -> None:
-        self.kube, self.policies = kube, policies
+    def __init__(self, kube: Kube, policies: PolicySource, flusher: FeedbackFlusher | None = None) -> None:
+        self.kube, self.policies, self.flusher = kube, policies, flusher
         self._guard = threading.Lock()
         self._locks: dict[tuple[str, str], threading.Lock] = {}
 
-    # -- entry point --------------------------------------------------------------------------------------
-    def reconcile(self, rem: dict[str, Any]) -> Step:
-        """One pass for one Remediation. kopf runs the change handlers and the timer of one object
-        concurrently, each with its own (possibly stale) body: so passes of one Remediation run one at a
-        time, and each starts from the object as the API server has it now, not from the event's body.
-        Otherwise a timer holding the pre-decision body initialises and applies a second time."""
+    def _locked(self, rem: dict[str, Any], step: Callable[[dict[str, Any]], T]) -> T | None:
+        """Run `step` on the Remediation as the API server has it now, one step per object at a time."""
         meta = rem["metadata"]
         key = (str(meta["namespace"]), str(meta["name"]))
         with self._guard:
@@ -70,8 +69,79 @@ class Reconciler:
         with lock:
             fresh = self.kube.get_cr("remediations", key[0], key[1])
             if fresh is None or fresh["metadata"].get("uid") != meta.get("uid"):
-                return Step("Gone")
-            return self._reconcile(fresh)
+                with self._guard:
+                    self._locks.pop(key, None)
+                return None
+            return step(fresh)
+
+    # -- feedback -----------------------------------------------------------------------------------------
+    def human_feedback(self, rem: dict[str, Any]) -> None:
+        """remediator.dev/feedback (+ correct-action, correct-type) annotations -> status.feedback."""
+        self._locked(rem, self._human_feedback)
+
+    def _human_feedback(self, rem: dict[str, Any]) -> None:
+        verdict = feedback_from_annotations(rem["metadata"].get("annotations"))
+        if verdict is None:
+            return
+        meta, status = rem["metadata"], rem.get("status") or {}
+        now = utcnow()
+        if isinstance(verdict, InvalidAnnotation):
+            conditions = set_condition(
+                status.get("conditions"),
+                make_condition(
+                    "FeedbackValid", False, "InvalidFeedbackAnnotation", verdict.message, now, meta.get("generation")
+                ),
+            )
+            self.kube.patch_status("remediations", meta["namespace"], meta["name"], {"conditions": conditions})
+            self._events(rem, "InvalidFeedbackAnnotation", verdict.message, warning=True)
+            return
+        wanted = verdict.to_status()
+        current = status.get("feedback") or {}
+        if current.get("source") == "human" and all(current.get(k) == wanted.get(k) for k in _FEEDBACK_KEYS):
+            return  # this verdict is already here (recorded or waiting)
+        conditions = set_condition(
+            status.get("conditions"),
+            make_condition(
+                "FeedbackValid",
+                True,
+                "FeedbackAccepted",
+                f"human feedback: {verdict.label}",
+                now,
+                meta.get("generation"),
+            ),
+        )
+        # A merge patch: keys the new verdict lacks are cleared, not kept from an older one.
+        feedback = {k: wanted.get(k) for k in _FEEDBACK_KEYS} | {"recorded": False, "recordedAt": None, "id": None}
+        updated = self.kube.patch_status(
+            "remediations", meta["namespace"], meta["name"], {"feedback": feedback, "conditions": conditions}
+        )
+        self._flush(updated)
+
+    def flush_feedback(self, rem: dict[str, Any]) -> bool:
+        """Store the Remediation's pending feedback; False when it must wait (no store, or the store is down)."""
+        return bool(self._locked(rem, self._flush))
+
+    def _flush(self, rem: dict[str, Any]) -> bool:
+        if not pending_feedback(rem):
+            return True
+        return self.flusher.flush_one(rem) if self.flusher is not None else False
+
+    # -- entry point --------------------------------------------------------------------------------------
+    def reconcile(self, rem: dict[str, Any]) -> Step:
+        """One pass for one Remediation. kopf runs the change handlers and the timer of one object
+        concurrently, each with its own (possibly stale) body: so passes of one Remediation run one at a
+        time, and each starts from the object as the API server has it now, not from the event's body.
+        Otherwise a timer holding the pre-decision body initialises and applies a second time."""
+        step = self._locked(rem, self._reconcile_and_flush)
+        return step if step is not None else Step("Gone")
+
+    def _reconcile_and_flush(self, rem: dict[str, Any]) -> Step:
+        step = self._reconcile(rem)
+        if step.phase in FINAL_PHASES and self.flusher is not None:
+            fresh = self.kube.get_cr("remediations", rem["metadata"]["namespace"], rem["metadata"]["name"])
+            if fresh is not None:
+                self._flush(fresh)
+        return step
 
     def _reconcile(self, rem: dict[str, Any]) -> Step:
         status = rem.get("status") or {}

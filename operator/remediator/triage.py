@@ -8,7 +8,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from remediator import metrics
 from remediator.adapters.kube import (
@@ -25,7 +25,7 @@ from remediator.domain.conditions import make_condition, set_condition
 from remediator.domain.types import Classification, WorkloadRef
 from remediator.facts import ACTIVE_PHASES, history, workload_facts
 from remediator.policies import PolicySource
-from remediator_model.predict import Classifier, ErrorInput
+from remediator_model.predict import ErrorInput, Prediction
 
 log = logging.getLogger(__name__)
 DECISION_ANNOTATION = "remediator.dev/decision"
@@ -57,8 +57,14 @@ class _KeyedLocks:
             return self._locks.setdefault(key, threading.Lock())
 
 
+class Predictor(Protocol):
+    """The model as triage uses it (a Classifier, or the hot-swappable holder of one)."""
+
+    def predict(self, e: ErrorInput) -> Prediction: ...
+
+
 class Triage:
-    def __init__(self, kube: Kube, classifier: Classifier, policies: PolicySource) -> None:
+    def __init__(self, kube: Kube, classifier: Predictor, policies: PolicySource) -> None:
         self.kube, self.classifier, self.policies = kube, classifier, policies
         self._workload_lock = _KeyedLocks()
 
