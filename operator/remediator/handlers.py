@@ -54,9 +54,10 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     from remediator_model.predict import Classifier
 
     opts = configured or load()
-    # Progress and diff-base live in annotations of our own group; status stays ours alone (its schema).
-    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="remediator.dev")
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix="remediator.dev")
+    # Progress and diff-base live in annotations of their own prefix (kopf ignores changes under it, so it
+    # must not be remediator.dev/, where the approval and feedback annotations live); status stays ours.
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="kopf.remediator.dev")
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix="kopf.remediator.dev")
     settings.peering.name = opts.peering
     settings.peering.mandatory = True
     # Replicas need distinct priorities: the highest acts, the others wait (equal ones would all freeze).
