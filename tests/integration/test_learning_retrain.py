@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,6 @@ from remediator.retrain import Tolerance, retrain
 from remediator_model import artifact
 from remediator_model.predict import Classifier, ErrorInput
 from remediator_model.train import TrainConfig, TrainedModel, load_examples, train
-from tests.fixtures.mongo import FerretDBServer
 from tests.fixtures.s3 import MotoServer
 from tests.unit.operator.helpers import FakeKube, errorevent, remediation
 
@@ -37,16 +35,8 @@ def small_model() -> TrainedModel:
 
 
 @pytest.fixture
-def store(mongo_server: FerretDBServer) -> Iterator[FeedbackStore]:
-    if not mongo_server.running:
-        mongo_server.start()
-    name = f"retrain_{uuid.uuid4().hex[:12]}"
-    s = FeedbackStore(mongo_server.uri, db=name, timeout_ms=2000)
-    try:
-        yield s
-    finally:
-        s.client.drop_database(name)
-        s.close()
+def store(feedback_store: FeedbackStore) -> FeedbackStore:
+    return feedback_store
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,18 +18,8 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def store(mongo_server: FerretDBServer) -> Iterator[FeedbackStore]:
-    if not mongo_server.running:
-        mongo_server.start()
-    name = f"learn_{uuid.uuid4().hex[:12]}"
-    s = FeedbackStore(mongo_server.uri, db=name, timeout_ms=1000)
-    try:
-        yield s
-    finally:
-        if not mongo_server.running:
-            mongo_server.start()
-        s.client.drop_database(name)
-        s.close()
+def store(feedback_store: FeedbackStore) -> FeedbackStore:
+    return feedback_store
 
 
 def _cluster(n: int) -> tuple[FakeKube, list[dict[str, Any]]]:
