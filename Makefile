@@ -6,20 +6,20 @@ PYTEST_ARGS ?=
 
 .PHONY: install demo test unit integration lint tools bench-model infra-check clean
 
-$(PY): pyproject.toml
+$(PY): pyproject.toml dev/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev]' -e ./dev
 	touch $(PY)
 
 install: $(PY)
 
 # Pinned control-plane and test binaries (built once with Go into ~/.cache/kube-remediator/bin).
 tools:
-	bash operator/remediator/devcluster/build-tools.sh etcd kubernetes kwok ferretdb helm
+	bash hack/build-tools.sh etcd kubernetes kwok ferretdb helm
 
 demo: install tools
-	$(PY) -m remediator.demo
+	$(VENV)/bin/remediator-dev demo
 
 test: install tools
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -33,6 +33,7 @@ integration: install tools
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 bench-model: install
 	$(PY) bench/model/bench_classifier.py

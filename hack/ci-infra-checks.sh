@@ -27,7 +27,7 @@ summary() { printf '%-16s %s\n' "$1" "$2"; }
 fail() { summary "$1" "FAILED: $2"; exit 1; }
 
 # -- tools ----------------------------------------------------------------------------------------------------
-bash operator/remediator/devcluster/build-tools.sh helm kubeconform actionlint >/dev/null
+bash hack/build-tools.sh helm kubeconform actionlint >/dev/null
 if ! [ -x "$BIN/terraform-$TERRAFORM_VERSION" ]; then
   echo ">> building terraform $TERRAFORM_VERSION" >&2
   tmp=$(mktemp -d)

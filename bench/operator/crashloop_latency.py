@@ -25,8 +25,8 @@ from typing import Any
 
 from kubernetes import client, config, watch
 
-from remediator.devcluster.cluster import DevCluster
-from remediator.devcluster.simulate import fail_pod
+from remediator_dev.devcluster.cluster import DevCluster
+from remediator_dev.devcluster.simulate import fail_pod
 
 RESULTS = Path(__file__).resolve().parents[1] / "results" / "crashloop_latency.json"
 NAMESPACE = "remediator-bench"

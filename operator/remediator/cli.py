@@ -7,12 +7,6 @@ import sys
 from collections.abc import Sequence
 
 
-def _dev_cluster(args: argparse.Namespace) -> int:
-    from remediator.devcluster import cli as devcluster_cli
-
-    return devcluster_cli.run(args)
-
-
 def _run(args: argparse.Namespace) -> int:
     from remediator.run import run
 
@@ -31,12 +25,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="remediator", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    dev = sub.add_parser("dev-cluster", help="a local control plane (etcd, kube-apiserver, ..., kwok)")
-    dev.add_argument("action", choices=["up", "down", "status"])
-    dev.add_argument("--dir", help="state directory (default: $REMEDIATOR_DEV_CLUSTER_DIR or ~/.kube-remediator)")
-    dev.add_argument("--nodes", type=int, default=3, help="simulated nodes to create (default 3)")
-    dev.set_defaults(func=_dev_cluster)
-
     operator = sub.add_parser("run", help="run the operator against the current kubeconfig or in-cluster")
     from remediator.settings import add_arguments
 
@@ -52,10 +40,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # `model` owns its own argument parsing (remediator_model.cli): hand it everything after the word.
     if argv and argv[0] == "model":
-        from remediator.learning_cli import COMMANDS
+        from remediator.learning.cli import COMMANDS
 
         if len(argv) > 1 and argv[1] in COMMANDS:  # the learning loop talks to MongoDB and S3: ours
-            from remediator.learning_cli import main as learning_main
+            from remediator.learning.cli import main as learning_main
 
             return learning_main(argv[1:])
         return _model(argv[1:])

@@ -1,63 +1,66 @@
-"""kopf wiring only: each handler turns an event into one call of intake, triage or reconcile."""
+"""kopf wiring only: each handler turns an event into one call of intake, triage, the reconciler or the
+feedback recorder, and says how a failure retries (TemporaryError) or stops (PermanentError)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import random
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import kopf
+from kubernetes import client
 from kubernetes import config as kube_config
+from kubernetes.client.exceptions import ApiException
+from pydantic import ValidationError
+from urllib3.exceptions import HTTPError
 
-from remediator import metrics
+from remediator import api, metrics
 from remediator.adapters.kube import Kube
-from remediator.facts import FINAL_PHASES
-from remediator.intake import Intake
-from remediator.learning import Learning
-from remediator.modelswap import ModelHolder
-from remediator.policies import PolicySource
-from remediator.reconcile import Reconciler
+from remediator.learning.feedback import pending_feedback
+from remediator.runtime import Runtime
 from remediator.settings import Settings, load
-from remediator.triage import Triage
 
-GROUP, VERSION = "remediator.dev", "v1alpha1"
+GROUP, VERSION = api.GROUP, api.VERSION
 log = logging.getLogger(__name__)
-
-# Set by `remediator run` before kopf starts; tests that run this module with `kopf run` use the environment.
-configured: Settings | None = None
-
-
-@dataclass
-class Runtime:
-    settings: Settings
-    kube: Kube
-    intake: Intake
-    triage: Triage
-    reconciler: Reconciler
-    learning: Learning
+_TRANSIENT = {0, 408, 409, 425, 429, 500, 502, 503, 504}
+HEARTBEAT_SECONDS = 5.0
 
 
-def _api_client() -> Any:
+def _api_client() -> client.ApiClient:
     try:
         kube_config.load_incluster_config()
     except kube_config.ConfigException:
         kube_config.load_kube_config()
-    from kubernetes import client
-
     return client.ApiClient()
 
 
-@kopf.on.startup()
-def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
-    from remediator_model.predict import Classifier
+@contextmanager
+def typed_retries(what: str) -> Iterator[None]:
+    """API trouble that passes (5xx, 429, conflicts, a dropped connection) retries with a delay; input that
+    can never work (a 4xx, a value the domain refuses) stops retrying and says why."""
+    try:
+        yield
+    except ApiException as err:
+        if err.status in _TRANSIENT:
+            raise kopf.TemporaryError(f"{what}: API server said {err.status} {err.reason}", delay=5) from err
+        raise kopf.PermanentError(f"{what}: API server said {err.status} {err.reason}") from err
+    except (HTTPError, OSError) as err:
+        raise kopf.TemporaryError(f"{what}: cannot reach the API server: {err}", delay=5) from err
+    except (ValidationError, ValueError) as err:
+        raise kopf.PermanentError(f"{what}: {err}") from err
 
-    opts = configured or load()
+
+@kopf.on.startup()
+def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **kwargs: Any) -> None:
+    opts: Settings = getattr(memo, "settings", None) or load()
     # Progress and diff-base live in annotations of their own prefix (kopf ignores changes under it, so it
     # must not be remediator.dev/, where the approval and feedback annotations live); status stays ours.
-    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix="kopf.remediator.dev")
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix="kopf.remediator.dev")
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=api.KOPF_PREFIX)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=api.KOPF_PREFIX)
     settings.peering.name = opts.peering
     settings.peering.mandatory = True
     # Replicas need distinct priorities: the highest acts, the others wait (equal ones would all freeze).
@@ -68,37 +71,43 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> Non
     settings.networking.request_timeout = 30
     settings.execution.max_workers = 8
 
-    api = _api_client()
-    kube = Kube(api)
+    kube = Kube(_api_client())
     kube.ensure_peering(opts.peering, opts.namespaces)
-    policies = PolicySource(kube, opts)
-    holder = ModelHolder(Classifier.load(opts.model_path))
-    learning = Learning.configure(opts, kube, holder)
-    reconciler = Reconciler(kube, policies, learning.flusher)
-    memo.runtime = Runtime(
-        opts, kube, Intake(kube, policies, opts), Triage(kube, holder, policies), reconciler, learning
-    )
-    learning.start(kube, reconciler.flush_feedback)
+    memo.runtime = Runtime.build(opts, kube)
+    index = kwargs["remediations_pending_feedback"]
+    memo.runtime.start(lambda: list(index.get(None, ())))
     if opts.metrics_port:
         memo.metrics_server = metrics.serve(opts.metrics_port)
     metrics.mark_ready()
-    log.info(
-        "kube-remediator started: model %s, threshold %.2f, dry-run %s, namespaces %s",
-        holder.version,
-        opts.threshold,
-        opts.dry_run,
-        opts.namespaces or "all",
-    )
+
+
+@kopf.on.startup()
+async def heartbeat(memo: kopf.Memo, **_: Any) -> None:
+    """/healthz fails when kopf's event loop stops turning: this task beats in that loop."""
+
+    async def beat() -> None:
+        while True:
+            metrics.beat()
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+
+    memo.heartbeat = asyncio.get_running_loop().create_task(beat())
 
 
 @kopf.on.cleanup()
 def cleanup(memo: kopf.Memo, **_: Any) -> None:
-    runtime = getattr(memo, "runtime", None)
+    runtime: Runtime | None = getattr(memo, "runtime", None)
     if runtime is not None:
-        runtime.learning.stop()
+        runtime.stop()
     server = getattr(memo, "metrics_server", None)
     if server is not None:
         server.shutdown()
+
+
+# -- indexes: kept by the watch, read without API calls ------------------------------------------------------
+@kopf.index(GROUP, VERSION, api.REMEDIATIONS)
+def remediations_pending_feedback(body: kopf.Body, **_: Any) -> dict[None, dict[str, Any]] | None:
+    """Remediations whose feedback waits for the store: the learning loop's retry list."""
+    return {None: dict(body)} if pending_feedback(body) else None
 
 
 # -- cluster watch: failures become ErrorEvents ------------------------------------------------------------
@@ -106,47 +115,57 @@ def cleanup(memo: kopf.Memo, **_: Any) -> None:
 def pod_changed(type: str | None, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     if type == "DELETED" or not memo.runtime.settings.watch_cluster:
         return
-    memo.runtime.intake.on_pod(dict(body))
+    with typed_retries("pod"):
+        memo.runtime.intake.on_pod(dict(body))
 
 
 @kopf.on.event("", "v1", "events", when=lambda body, **_: body.get("type") == "Warning")
 def warning_event(type: str | None, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     if type == "DELETED" or not memo.runtime.settings.watch_cluster:
         return
-    memo.runtime.intake.on_event(dict(body))
+    with typed_retries("event"):
+        memo.runtime.intake.on_event(dict(body))
 
 
 # -- ErrorEvents: classify and propose ---------------------------------------------------------------------
 def _unhandled(status: kopf.Status, **_: Any) -> bool:
-    return status.get("phase") in (None, "Pending")
+    return status.get("phase") in (None, api.EEPhase.PENDING)
 
 
-@kopf.on.create(GROUP, VERSION, "errorevents", when=_unhandled)
-@kopf.on.resume(GROUP, VERSION, "errorevents", when=_unhandled)
+@kopf.on.create(GROUP, VERSION, api.ERROREVENTS, when=_unhandled)
+@kopf.on.resume(GROUP, VERSION, api.ERROREVENTS, when=_unhandled)
 def errorevent(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
-    result = memo.runtime.triage.handle(dict(body))
+    with typed_retries("errorevent"):
+        result = memo.runtime.triage.handle(dict(body))
     patch.status.update(result.status)
     memo.runtime.learning.record_errorevent({**dict(body), "status": result.status})
 
 
 # -- Remediations: decide, wait, apply, verify -------------------------------------------------------------
 def _active(status: kopf.Status, **_: Any) -> bool:
-    return status.get("phase") not in FINAL_PHASES
+    return not api.is_final(status.get("phase"))
 
 
-@kopf.on.create(GROUP, VERSION, "remediations")
-@kopf.on.resume(GROUP, VERSION, "remediations", when=_active)
-@kopf.on.field(GROUP, VERSION, "remediations", field="metadata.annotations", when=_active)
+def _reconcile(body: kopf.Body, memo: kopf.Memo) -> None:
+    with typed_retries("remediation"):
+        memo.runtime.reconciler.reconcile(dict(body))
+
+
+@kopf.on.create(GROUP, VERSION, api.REMEDIATIONS)
+@kopf.on.resume(GROUP, VERSION, api.REMEDIATIONS, when=_active)
+@kopf.on.field(GROUP, VERSION, api.REMEDIATIONS, field="metadata.annotations", when=_active)
 def remediation(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    memo.runtime.reconciler.reconcile(dict(body))
+    _reconcile(body, memo)
 
 
 # Feedback annotations count in any phase, final ones included (a human judges after the fact).
-@kopf.on.field(GROUP, VERSION, "remediations", field="metadata.annotations")
+@kopf.on.field(GROUP, VERSION, api.REMEDIATIONS, field="metadata.annotations")
 def remediation_feedback(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    memo.runtime.reconciler.human_feedback(dict(body))
+    with typed_retries("feedback"):
+        memo.runtime.recorder.human_feedback(dict(body))
 
 
-@kopf.timer(GROUP, VERSION, "remediations", interval=2.0, idle=1.0, when=_active)
+@kopf.timer(GROUP, VERSION, api.REMEDIATIONS, interval=2.0, idle=1.0, when=_active)
 def remediation_tick(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    memo.runtime.reconciler.reconcile(dict(body))
+    _reconcile(body, memo)
+

@@ -1,8 +1,12 @@
-"""Prometheus metrics of the operator, served on /metrics together with /healthz."""
+"""Prometheus metrics of the operator, served on /metrics together with /healthz and /readyz.
+
+/healthz is liveness: it fails when kopf's event loop has not beaten for STALE_SECONDS (a stuck loop
+handles nothing, so the kubelet should restart the process); /readyz says start-up has finished."""
 
 from __future__ import annotations
 
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
@@ -31,10 +35,27 @@ API_ERRORS = Counter("remediator_api_errors_total", "Errors talking to the API s
 FEEDBACK = Counter("remediator_feedback_total", "Feedback records written to the store, by label", ["label"])
 
 _ready = threading.Event()
+_started = time.monotonic()
+_last_beat: float | None = None
+STALE_SECONDS = 30.0
+STARTUP_GRACE_SECONDS = 120.0
 
 
 def mark_ready() -> None:
     _ready.set()
+
+
+def beat() -> None:
+    """Called from the event loop every few seconds (handlers.heartbeat)."""
+    global _last_beat
+    _last_beat = time.monotonic()
+
+
+def alive(now: float | None = None) -> bool:
+    now = time.monotonic() if now is None else now
+    if _last_beat is None:
+        return now - _started < STARTUP_GRACE_SECONDS
+    return now - _last_beat < STALE_SECONDS
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -42,7 +63,8 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path.startswith("/metrics"):
             body, ctype, code = generate_latest(), CONTENT_TYPE_LATEST, 200
         elif self.path.startswith("/healthz"):
-            body, ctype, code = b"ok\n", "text/plain", 200
+            ok = alive()
+            body, ctype, code = (b"ok\n" if ok else b"event loop stuck\n"), "text/plain", 200 if ok else 503
         elif self.path.startswith("/readyz"):
             ok = _ready.is_set()
             body, ctype, code = (b"ok\n" if ok else b"starting\n"), "text/plain", 200 if ok else 503

@@ -9,7 +9,7 @@ import sys
 import kopf
 from pydantic import ValidationError
 
-from remediator import handlers
+from remediator import handlers  # noqa: F401  (registers the handlers)
 from remediator.settings import load
 
 
@@ -21,7 +21,6 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if settings.mongodb_uri is None:
         print("note: no MongoDB configured; feedback stays in the Remediations' status", file=sys.stderr)
-    handlers.configured = settings
     kopf.configure(verbose=bool(getattr(args, "verbose", False)), log_format=kopf.LogFormat.JSON, log_refkey="object")
     asyncio.run(
         kopf.operator(
@@ -29,6 +28,7 @@ def run(args: argparse.Namespace) -> int:
             namespaces=settings.namespaces,
             standalone=False,
             peering_name=settings.peering,
+            memo=kopf.Memo(settings=settings),
         )
     )
     return 0

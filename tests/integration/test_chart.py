@@ -31,7 +31,7 @@ def _helm() -> Path:
     )
     helm = Path(cache) / "bin" / "helm"
     if not helm.exists():
-        why = f"helm not found at {helm}: bash operator/remediator/devcluster/build-tools.sh helm"
+        why = f"helm not found at {helm}: bash hack/build-tools.sh helm"
         if in_ci():
             pytest.fail(why)
         pytest.skip(why)

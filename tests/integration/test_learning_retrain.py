@@ -10,13 +10,13 @@ from typing import Any
 
 import pytest
 
-from remediator import feedback as fb
 from remediator.adapters.archive import LogArchive
 from remediator.adapters.registry import ModelRegistry
 from remediator.adapters.store import FeedbackStore
-from remediator.feedback import FeedbackFlusher
-from remediator.modelswap import ModelHolder, ModelPoller
-from remediator.retrain import Tolerance, retrain
+from remediator.learning import feedback as fb
+from remediator.learning.modelswap import ModelHolder, ModelPoller
+from remediator.learning.recorder import FeedbackFlusher
+from remediator.learning.retrain import Tolerance, retrain
 from remediator_model import artifact
 from remediator_model.predict import Classifier, ErrorInput
 from remediator_model.train import TrainConfig, TrainedModel, load_examples, train
@@ -151,7 +151,7 @@ def test_poller_refuses_a_broken_artifact_and_keeps_the_old_model(
     broken = artifact.save(small_model, tmp_path / "broken", version="broken-1")
     (broken / "type_bias.npy").write_bytes((broken / "type_bias.npy").read_bytes()[:-4] + b"\0\0\0\0")
     registry.publish(broken, "broken-1")
-    with caplog.at_level("ERROR", logger="remediator.modelswap"):
+    with caplog.at_level("ERROR", logger="remediator.learning.modelswap"):
         assert poller.check_once() is False
     assert holder.version == "good-1"
     assert "model broken-1 refused, keeping good-1" in caplog.text and "checksum" in caplog.text

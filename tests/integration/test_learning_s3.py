@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from remediator import feedback as fb
 from remediator.adapters.archive import LogArchive
 from remediator.adapters.registry import ChecksumMismatch, ModelRegistry, RegistryError
 from remediator.adapters.ssm import SSMResolutionError, resolve
+from remediator.learning import feedback as fb
 from tests.fixtures.s3 import MotoServer
 from tests.unit.operator.helpers import errorevent
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from remediator import feedback as fb
 from remediator.adapters.store import FeedbackStore, StoreUnavailable
-from remediator.feedback import FeedbackFlusher
+from remediator.learning import feedback as fb
+from remediator.learning.recorder import FeedbackFlusher
 from tests.fixtures.mongo import FerretDBServer
 from tests.unit.operator.helpers import FakeKube, errorevent, remediation
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from remediator.devcluster.simulate import fail_pod
+from remediator_dev.devcluster.simulate import fail_pod
 from tests.fixtures.operator import OperatorFactory, Ops, check, holds_for, wait_for
 
 pytestmark = pytest.mark.integration

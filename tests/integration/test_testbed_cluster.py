@@ -11,7 +11,7 @@ import pytest
 import yaml
 from kubernetes import client
 
-from remediator.devcluster.simulate import fail_pod
+from remediator_dev.devcluster.simulate import fail_pod
 from tests.fixtures.cluster import Cluster
 
 pytestmark = pytest.mark.integration

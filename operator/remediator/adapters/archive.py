@@ -21,7 +21,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from remediator.feedback import scrub
+from remediator.domain.clock import now as utc_now
+from remediator.domain.redact import scrub
 
 log = logging.getLogger(__name__)
 
@@ -30,10 +31,6 @@ _TEXT_FIELDS = ("reason", "message", "logs")
 
 class ArchiveUnavailable(RuntimeError):
     """S3 refused or could not be reached; the batch was not written."""
-
-
-def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def encode_batch(records: Iterable[dict[str, Any]]) -> bytes:
@@ -61,7 +58,7 @@ class LogArchive:
         max_records: int = 500,
         max_age_seconds: float = 300.0,
         max_buffer: int = 20_000,
-        clock: Callable[[], dt.datetime] = _utcnow,
+        clock: Callable[[], dt.datetime] = utc_now,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         if max_buffer < max_records:

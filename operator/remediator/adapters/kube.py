@@ -6,7 +6,6 @@ domain code never sees the client library's types.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 from collections.abc import Callable, Iterator
@@ -17,29 +16,13 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from remediator import metrics
+from remediator.api import GROUP, VERSION
+from remediator.domain import clock
+from remediator.domain.actions.base import CONTENT_TYPES
 from remediator.domain.types import WorkloadRef
-
-GROUP, VERSION = "remediator.dev", "v1alpha1"
-LABEL_TARGET_KIND = "remediator.dev/target-kind"
-LABEL_TARGET_NAME = "remediator.dev/target-name"
-LABEL_FINGERPRINT = "remediator.dev/fingerprint"
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def ts(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_ts(value: str | None) -> dt.datetime | None:
-    if not value:
-        return None
-    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 class NotFound(LookupError):
@@ -192,11 +175,7 @@ class Kube:
             "ConfigMap": f"/api/v1/namespaces/{ref.namespace}/configmaps/{ref.name}",
             "Pod": f"/api/v1/namespaces/{ref.namespace}/pods/{ref.name}",
         }
-        content_type = {
-            "merge": "application/merge-patch+json",
-            "strategic": "application/strategic-merge-patch+json",
-            "json": "application/json-patch+json",
-        }[patch_type]
+        content_type = CONTENT_TYPES[patch_type]
         query = [("dryRun", "All")] if dry_run else []
         with _api_errors("patch"):
             resp = self.api.call_api(
@@ -309,7 +288,7 @@ class Kube:
     def event(self, obj: dict[str, Any], reason: str, message: str, *, warning: bool = False) -> None:
         """A Kubernetes Event on `obj` (best effort: an Event that cannot be posted never blocks a decision)."""
         meta = obj.get("metadata", {})
-        now = utcnow()
+        now = clock.now()
         body = client.CoreV1Event(
             metadata=client.V1ObjectMeta(
                 generate_name=f"{meta.get('name', 'object')}.", namespace=meta.get("namespace")

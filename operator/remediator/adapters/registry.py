@@ -12,7 +12,6 @@ concurrent promotes are last-writer-wins.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import logging
@@ -21,6 +20,8 @@ import shutil
 import uuid
 from pathlib import Path, PurePosixPath
 from typing import Any
+
+from remediator.domain import clock
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +41,6 @@ class ChecksumMismatch(RegistryError):
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def _now() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _code(err: Exception) -> str:
@@ -122,7 +119,7 @@ class ModelRegistry:
             data = path.read_bytes()
             entries[rel] = {"sha256": _sha256(data), "size": len(data)}
             self.s3.put_object(Bucket=self.bucket, Key=self._key(version, rel), Body=data)
-        manifest = {"version": version, "published_at": _now(), "files": entries}
+        manifest = {"version": version, "published_at": clock.format_time(clock.now()), "files": entries}
         self.s3.put_object(
             Bucket=self.bucket,
             Key=self._key(version, MANIFEST),
@@ -154,7 +151,7 @@ class ModelRegistry:
         history = [v for v in history if v != version][:HISTORY_MAX]
         doc = {
             "version": version,
-            "published_at": _now(),
+            "published_at": clock.format_time(clock.now()),
             "previous": history[0] if history else None,
             "history": history,
         }
@@ -172,7 +169,12 @@ class ModelRegistry:
         target, rest = history[0], history[1:]
         if self.manifest(target) is None:
             raise RegistryError(f"previous version {target} is not published any more")
-        doc = {"version": target, "published_at": _now(), "previous": rest[0] if rest else None, "history": rest}
+        doc = {
+            "version": target,
+            "published_at": clock.format_time(clock.now()),
+            "previous": rest[0] if rest else None,
+            "history": rest,
+        }
         self._write_pointer(doc)
         log.warning("model registry: rolled back CURRENT %s -> %s", old["version"], target)
         return doc

@@ -10,7 +10,7 @@ Collections of database ``kube_remediator``:
   written with an upsert, so writing it again is a no-op and it is never duplicated.
 
 No transactions, no ``$lookup``, no change streams: every write is a single-document upsert by ``_id``.
-Free texts are scrubbed of secrets (``remediator.feedback.scrub``) again here, as the last gate.
+Free texts are scrubbed of secrets (``remediator.learning.feedback.scrub``) again here, as the last gate.
 Connection problems of any call surface as one exception, ``StoreUnavailable``; callers keep what they
 wanted to write (feedback waits in the Remediation's status) and try again later.
 """
@@ -26,6 +26,9 @@ from typing import Any, TypeVar
 from pymongo import ASCENDING, DESCENDING, MongoClient
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
+from remediator.domain import clock
+from remediator.domain.redact import scrub
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -40,7 +43,7 @@ class StoreUnavailable(RuntimeError):
 
 def _now() -> dt.datetime:
     # BSON dates have millisecond precision.
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
@@ -115,8 +118,6 @@ class FeedbackStore:
 
     @staticmethod
     def _scrubbed(doc: dict[str, Any]) -> dict[str, Any]:
-        from remediator.feedback import scrub
-
         out = dict(doc)
         for key in _TEXT_FIELDS:
             if isinstance(out.get(key), str):

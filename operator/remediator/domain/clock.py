@@ -21,3 +21,8 @@ def format_time(value: datetime) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def now() -> datetime:
+    """The current time, timezone-aware UTC: the one clock the operator reads."""
+    return datetime.now(UTC)

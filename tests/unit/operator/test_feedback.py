@@ -1,4 +1,4 @@
-"""Pure parts of remediator.feedback: scrubbing, annotations, documents, weights; the flusher with fakes."""
+"""Pure parts of remediator.learning.feedback: scrubbing, annotations, documents, weights; the flusher with fakes."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 
-from remediator import feedback as fb
 from remediator.adapters.store import StoreUnavailable
-from remediator.feedback import FeedbackFlusher, FeedbackLabel, InvalidAnnotation, feedback_from_annotations, scrub
+from remediator.domain.redact import scrub
+from remediator.learning import feedback as fb
+from remediator.learning.feedback import FeedbackLabel, InvalidAnnotation, feedback_from_annotations
+from remediator.learning.recorder import FeedbackFlusher
 from tests.unit.operator.helpers import FakeKube, errorevent, remediation
 
 # -- scrub ---------------------------------------------------------------------------------------------------

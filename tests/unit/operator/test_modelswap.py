@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from remediator.modelswap import ModelHolder, ModelPoller
+from remediator.learning.modelswap import ModelHolder, ModelPoller
 from remediator_model.predict import ErrorInput, Prediction
 
 

@@ -1,11 +1,17 @@
-"""Pure parts of remediator.retrain: feedback -> training examples, deduplication, the publish decision."""
+"""Pure parts of remediator.learning.retrain: feedback -> training examples, deduplication, the publish decision."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from remediator import feedback as fb
-from remediator.retrain import Tolerance, compare, dedupe_feedback, example_from_feedback, examples_from_feedback
+from remediator.learning import feedback as fb
+from remediator.learning.retrain import (
+    Tolerance,
+    compare,
+    dedupe_feedback,
+    example_from_feedback,
+    examples_from_feedback,
+)
 from tests.unit.operator.helpers import errorevent, remediation
 
 

@@ -1,7 +1,7 @@
 """Retraining from feedback: challenger vs champion, published only when it is not worse.
 
 1. Read the feedback documents from MongoDB; keep one per Remediation (the strongest source: human >
-   rejection > verification, see ``remediator.feedback.WEIGHTS``). Texts missing from a document (its
+   rejection > verification, see ``remediator.learning.feedback.WEIGHTS``). Texts missing from a document (its
    ErrorEvent was gone when the feedback was recorded) are looked up by ``errorevent_ref`` in the store's
    ``errorevents`` collection, then in the S3 log archive.
 2. Turn them into training examples (``examples_from_feedback``):
@@ -32,7 +32,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from remediator.feedback import WEIGHTS
+from remediator.learning.feedback import WEIGHTS
 from remediator_model import artifact
 from remediator_model.corpus.generator import generate
 from remediator_model.evaluate import LabelledEvent, evaluate, load_labelled

@@ -8,29 +8,17 @@ import threading
 import time
 from typing import Any
 
-from remediator import metrics
-from remediator.adapters.kube import (
-    LABEL_FINGERPRINT,
-    LABEL_TARGET_KIND,
-    LABEL_TARGET_NAME,
-    Kube,
-    NotFound,
-    label_value,
-    owner_reference,
-    parse_ts,
-    ts,
-    utcnow,
-)
-from remediator.domain import detect
+from remediator import api, metrics
+from remediator.adapters.kube import Kube, NotFound, label_value, owner_reference
+from remediator.api import LABEL_FINGERPRINT, LABEL_TARGET_KIND, LABEL_TARGET_NAME
+from remediator.domain import clock, detect
 from remediator.domain.policy import namespace_in_scope, opted_out
 from remediator.domain.types import Failure, WorkloadRef
-from remediator.policies import PolicySource
+from remediator.pipeline.policies import PolicySource
 from remediator.settings import Settings
 
 log = logging.getLogger(__name__)
 
-# ErrorEvent phases after which a stale event may be replaced by a fresh one for a new occurrence.
-_SETTLED = {"Resolved", "Ignored", "Invalid"}
 _LOG_FAMILIES = {"crash", "oom"}
 # Failure families a Pod's own status shows; for these a Warning Event only points at the Pod.
 _STATUS_FAMILIES = {"crash", "oom", "image", "config"}
@@ -125,7 +113,7 @@ class Intake:
         if workload.kind != "Pod" and "apiVersion" not in target:
             target = {**target, "apiVersion": "apps/v1", "kind": workload.kind}
         body = {
-            "apiVersion": "remediator.dev/v1alpha1",
+            "apiVersion": api.API_VERSION,
             "kind": "ErrorEvent",
             "metadata": {
                 "name": name,
@@ -141,29 +129,32 @@ class Intake:
             },
             "spec": spec,
         }
-        if self.kube.create_cr("errorevents", ns, body) is not None:
+        if self.kube.create_cr(api.ERROREVENTS, ns, body) is not None:
             log.info("new ErrorEvent %s/%s for %s %s (%s)", ns, name, workload.kind, workload.name, failure.reason)
             return name
         return self._count_again(ns, name, body, failure.observed_at)
 
     def _count_again(self, ns: str, name: str, body: dict[str, Any], observed: dt.datetime) -> str | None:
-        existing = self.kube.get_cr("errorevents", ns, name)
+        existing = self.kube.get_cr(api.ERROREVENTS, ns, name)
         if existing is None:  # deleted in between: try once more
-            return name if self.kube.create_cr("errorevents", ns, body) is not None else None
+            return name if self.kube.create_cr(api.ERROREVENTS, ns, body) is not None else None
         spec = existing.get("spec", {})
-        last = parse_ts(spec.get("lastSeen")) or observed
+        last = clock.parse_time(spec.get("lastSeen")) or observed
         window = dt.timedelta(seconds=self.settings.dedup_window_seconds)
         phase = existing.get("status", {}).get("phase")
-        if utcnow() - last > window and phase in _SETTLED:
+        if clock.now() - last > window and phase in api.EE_SETTLED_PHASES:
             # A new occurrence long after the last one was dealt with: a fresh ErrorEvent, classified anew.
-            self.kube.delete_cr("errorevents", ns, name, existing["metadata"]["uid"])
-            return name if self.kube.create_cr("errorevents", ns, body) is not None else None
+            self.kube.delete_cr(api.ERROREVENTS, ns, name, existing["metadata"]["uid"])
+            return name if self.kube.create_cr(api.ERROREVENTS, ns, body) is not None else None
         patch = {
             "metadata": {"resourceVersion": existing["metadata"]["resourceVersion"]},
-            "spec": {"count": min(int(spec.get("count", 1)) + 1, 1_000_000), "lastSeen": ts(utcnow())},
+            "spec": {
+                "count": min(int(spec.get("count", 1)) + 1, 1_000_000),
+                "lastSeen": clock.format_time(clock.now()),
+            },
         }
         try:
-            self.kube.patch_cr("errorevents", ns, name, patch)
+            self.kube.patch_cr(api.ERROREVENTS, ns, name, patch)
         except Exception as err:  # a conflict means someone else counted at the same moment: good enough
             log.debug("count of %s/%s not incremented: %s", ns, name, err)
         return name

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from remediator import api
 from remediator.adapters.kube import Kube
 from remediator.domain.policy import Policy, merge
 from remediator.settings import Settings
@@ -44,9 +45,9 @@ class PolicySource:
             return None
         try:
             if name is not None:
-                obj = self.kube.get_cr("remediationpolicies", namespace, name)
+                obj = self.kube.get_cr(api.POLICIES, namespace, name)
                 return dict(obj["spec"]) if obj and obj.get("spec") else None
-            items = sorted(self.kube.list_cr("remediationpolicies", namespace), key=lambda o: o["metadata"]["name"])
+            items = sorted(self.kube.list_cr(api.POLICIES, namespace), key=lambda o: o["metadata"]["name"])
         except Exception as err:  # the API being down must not make the operator bolder: keep defaults
             log.warning("cannot read RemediationPolicy in %s: %s", namespace, err)
             return None

@@ -15,14 +15,16 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from remediator.devcluster import binaries
-from remediator.devcluster.cluster import DevCluster
-from remediator.devcluster.errors import DevClusterError
-from remediator.devcluster.simulate import fail_pod
+from remediator import api
+from remediator_dev.devcluster import binaries
+from remediator_dev.devcluster.cluster import DevCluster
+from remediator_dev.devcluster.errors import DevClusterError
+from remediator_dev.devcluster.simulate import fail_pod
+from remediator_dev.paths import repo_root
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = repo_root()
 NAMESPACE = "remediator-demo"
-FINAL = {"Succeeded", "Failed", "Rejected", "Skipped", "Expired"}
+FINAL = {str(p) for p in api.FINAL_PHASES}
 
 
 def _deployment(

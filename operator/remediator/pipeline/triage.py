@@ -5,30 +5,24 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from remediator import metrics
-from remediator.adapters.kube import (
-    LABEL_TARGET_KIND,
-    LABEL_TARGET_NAME,
-    Kube,
-    label_value,
-    owner_reference,
-    ts,
-    utcnow,
-)
+from remediator import api, metrics
+from remediator.adapters.kube import Kube, label_value, owner_reference
+from remediator.api import LABEL_TARGET_KIND, LABEL_TARGET_NAME
+from remediator.domain import clock
 from remediator.domain import decide as decisions
 from remediator.domain.conditions import make_condition, set_condition
 from remediator.domain.types import Classification, WorkloadRef
-from remediator.facts import ACTIVE_PHASES, history, workload_facts
-from remediator.policies import PolicySource
+from remediator.locks import KeyedLocks
+from remediator.pipeline.facts import history, workload_facts
+from remediator.pipeline.policies import PolicySource
 from remediator_model.predict import ErrorInput, Prediction
 
 log = logging.getLogger(__name__)
-DECISION_ANNOTATION = "remediator.dev/decision"
+DECISION_ANNOTATION = f"{api.GROUP}/decision"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -43,20 +37,6 @@ def _clean(text: str | None) -> str:
     return _CONTROL.sub(" ", text or "")
 
 
-class _KeyedLocks:
-    """One lock per workload: two ErrorEvents of one workload are triaged one after the other, so the
-    second sees the first's Remediation (at most one active per workload). Peering makes this process the
-    only one acting, so an in-process lock suffices."""
-
-    def __init__(self) -> None:
-        self._guard = threading.Lock()
-        self._locks: dict[WorkloadRef, threading.Lock] = {}
-
-    def __call__(self, key: WorkloadRef) -> threading.Lock:
-        with self._guard:
-            return self._locks.setdefault(key, threading.Lock())
-
-
 class Predictor(Protocol):
     """The model as triage uses it (a Classifier, or the hot-swappable holder of one)."""
 
@@ -66,7 +46,9 @@ class Predictor(Protocol):
 class Triage:
     def __init__(self, kube: Kube, classifier: Predictor, policies: PolicySource) -> None:
         self.kube, self.classifier, self.policies = kube, classifier, policies
-        self._workload_lock = _KeyedLocks()
+        # One lock per workload: two ErrorEvents of one workload are triaged one after the other, so the
+        # second sees the first's Remediation (at most one active per workload).
+        self._workload_lock = KeyedLocks()
 
     def handle(self, ee: dict[str, Any]) -> TriageResult:
         """Return the ErrorEvent's new status (the caller writes it); create the Remediation on the way."""
@@ -108,7 +90,7 @@ class Triage:
         )
         metrics.CLASSIFICATIONS.labels(error_type=classification.error_type).inc()
         metrics.CONFIDENCE.observe(classification.confidence)
-        status["classification"] = {**classification.to_status(), "classifiedAt": ts(utcnow())}
+        status["classification"] = {**classification.to_status(), "classifiedAt": clock.format_time(clock.now())}
         conditions = set_condition(
             conditions,
             make_condition(
@@ -117,7 +99,7 @@ class Triage:
                 "ModelPredicted",
                 f"{classification.error_type} -> {classification.action} "
                 f"(confidence {classification.confidence:.2f}, model {classification.model_version})",
-                utcnow(),
+                clock.now(),
             ),
         )
 
@@ -136,7 +118,7 @@ class Triage:
         ns = ref.namespace
         facts, workload = workload_facts(self.kube, ref)
         policy = self.policies.for_namespace(ns)
-        now = utcnow()
+        now = clock.now()
         decision = decisions.decide(
             decisions.DecisionInputs(
                 classification=classification,
@@ -148,12 +130,14 @@ class Triage:
             )
         )
         if decision.mode == "skip":
-            phase = "Invalid" if "TargetNotFound" in decision.codes() else "Ignored"
+            phase = api.EEPhase.INVALID if "TargetNotFound" in decision.codes() else api.EEPhase.IGNORED
             conditions = set_condition(
                 conditions, make_condition("Remediated", "False", decision.reason.code, decision.message(), now)
             )
             active = self._active_remediation(ref) if "ActiveRemediationExists" in decision.codes() else None
-            status.update(phase="Remediating" if active else phase, conditions=conditions, message=decision.message())
+            status.update(
+                phase=api.EEPhase.REMEDIATING if active else phase, conditions=conditions, message=decision.message()
+            )
             if active:
                 status["remediationRef"] = {"name": active}
             return TriageResult(status, active)
@@ -168,11 +152,11 @@ class Triage:
                 "Unknown",
                 "RemediationCreated",
                 f"Remediation {name}: {decision.action}, {decision.phase} ({decision.reason.code})",
-                utcnow(),
+                clock.now(),
             ),
         )
         status.update(
-            phase="Remediating",
+            phase=api.EEPhase.REMEDIATING,
             remediationRef={"name": name},
             conditions=conditions,
             message=f"{decision.action} proposed as Remediation {name}",
@@ -182,13 +166,13 @@ class Triage:
     def _invalid(
         self, status: dict[str, Any], conditions: list[dict[str, Any]], reason: str, message: str
     ) -> TriageResult:
-        conditions = set_condition(conditions, make_condition("Valid", "False", reason, message, utcnow()))
-        status.update(phase="Invalid", conditions=conditions, message=message)
+        conditions = set_condition(conditions, make_condition("Valid", "False", reason, message, clock.now()))
+        status.update(phase=api.EEPhase.INVALID, conditions=conditions, message=message)
         return TriageResult(status)
 
     def _active_remediation(self, ref: WorkloadRef) -> str | None:
         for rem in self.kube.remediations_for(ref):
-            if (rem.get("status") or {}).get("phase", "Proposed") in ACTIVE_PHASES:
+            if (rem.get("status") or {}).get("phase", api.Phase.PROPOSED) in api.ACTIVE_PHASES:
                 return str(rem["metadata"]["name"])
         return None
 
@@ -215,10 +199,10 @@ class Triage:
             "message": decision.message(),
             "autoApply": decision.auto_apply,
             "codes": decision.codes(),
-            "expiresAt": ts(decision.expires_at) if decision.expires_at else None,
+            "expiresAt": clock.format_time(decision.expires_at) if decision.expires_at else None,
         }
         body = {
-            "apiVersion": "remediator.dev/v1alpha1",
+            "apiVersion": api.API_VERSION,
             "kind": "Remediation",
             "metadata": {
                 "name": name,
@@ -240,7 +224,7 @@ class Triage:
                 "autoApply": decision.auto_apply,
             },
         }
-        if self.kube.create_cr("remediations", ns, body) is not None:
+        if self.kube.create_cr(api.REMEDIATIONS, ns, body) is not None:
             log.info(
                 "Remediation %s/%s: %s %s/%s -> %s (%s)",
                 ns,

@@ -16,9 +16,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from remediator.devcluster import binaries
-from remediator.devcluster.errors import DevClusterError
-from remediator.devcluster.pki import PKIPaths, ensure_pki
+from remediator_dev.devcluster import binaries
+from remediator_dev.devcluster.errors import DevClusterError
+from remediator_dev.devcluster.pki import PKIPaths, ensure_pki
 
 STAGES = Path(__file__).with_name("kwok-stages.yaml")
 CONTEXT = "kube-remediator-dev"

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from remediator import settings as settings_mod
-from remediator.learning import aws_clients, resolved_mongodb_uri
+from remediator.learning.loop import aws_clients, resolved_mongodb_uri
 
 COMMANDS = ("retrain", "promote", "rollback", "versions", "feedback")
 
@@ -83,7 +83,7 @@ def main(argv: list[str]) -> int:
         return 0
 
     from remediator.adapters.archive import LogArchive
-    from remediator.retrain import retrain
+    from remediator.learning.retrain import retrain
 
     s3, _ = aws_clients(opts)
     archive = LogArchive(s3, opts.logs_bucket, opts.logs_prefix) if opts.logs_bucket else None

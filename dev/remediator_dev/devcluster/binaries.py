@@ -7,9 +7,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from remediator.devcluster.errors import DevClusterError
+from remediator_dev.devcluster.errors import DevClusterError
 
-BUILD_SCRIPT = Path(__file__).with_name("build-tools.sh")
+BUILD_SCRIPT = Path(__file__).resolve().parents[3] / "hack" / "build-tools.sh"  # dev/remediator_dev/devcluster/
 CONTROL_PLANE = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "kubectl")
 # build-tools.sh groups binaries by the Go module they come from.
 _BUILD_TARGET = {

@@ -16,29 +16,26 @@ default weight for feedback), rejection 10.0 (a deliberate human "no", but witho
 verification 5.0 (automatic; enough that a few dozen outcomes move a decision, not so much that the model
 mostly learns to agree with itself).
 
-Everything here is pure except ``FeedbackFlusher``, which writes to the store first and to the Remediation's
-status second, so a crash between the two only repeats an idempotent upsert of the same ``_id``.
-
-Nothing stored may hold secrets: every free text passes ``scrub`` first.
+Everything here is pure; ``learning.recorder`` moves the documents into the store. Nothing stored may hold
+secrets: every free text passes ``domain.redact.scrub`` first.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import logging
-import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
+from remediator import api
+from remediator.domain import clock
+from remediator.domain.redact import scrub
 from remediator.domain.types import ACTIONS, ERROR_TYPES
 
-log = logging.getLogger(__name__)
-
-FEEDBACK_ANNOTATION = "remediator.dev/feedback"
-CORRECT_ACTION_ANNOTATION = "remediator.dev/correct-action"
-CORRECT_TYPE_ANNOTATION = "remediator.dev/correct-type"
+FEEDBACK_ANNOTATION = api.FEEDBACK
+CORRECT_ACTION_ANNOTATION = api.CORRECT_ACTION
+CORRECT_TYPE_ANNOTATION = api.CORRECT_TYPE
 
 LABELS = ("correct", "incorrect")
 SOURCES = ("verification", "human", "rejection")
@@ -49,68 +46,6 @@ SEED_WEIGHT = 1.0
 MESSAGE_MAX = 4096  # the ErrorEvent CRD's own limit
 LOGS_MAX = 4096  # the tail of the logs: where the error is
 ID_MAX = 128  # status.feedback.id maxLength in the Remediation CRD
-
-REDACTED = "[REDACTED]"
-
-
-# ---------------------------------------------------------------------------------------------- scrubbing
-def _keep_quotes(match: re.Match[str]) -> str:
-    value = match.group("value")
-    quote = value[0] if value[:1] in ("'", '"') else ""
-    return f"{match.group('key')}{match.group('sep')}{quote}{REDACTED}{quote}"
-
-
-def _userinfo(match: re.Match[str]) -> str:
-    user, _, password = match.group("userinfo").partition(":")
-    if password:
-        return f"{match.group('scheme')}{user}:{REDACTED}@"
-    return f"{match.group('scheme')}{REDACTED}@"
-
-
-_SECRET_WORDS = (
-    r"password|passwd|passphrase|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key"
-    r"|credentials?|client[_-]?secret|session[_-]?id|cookie"
-)
-# (pattern, replacement): applied in order. Over-scrubbing is cheap; a leaked secret is not.
-_SCRUBBERS: tuple[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]], ...] = (
-    (
-        re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)", re.DOTALL),
-        "[REDACTED-PRIVATE-KEY]",
-    ),
-    # scheme://user:password@host and scheme://token@host (MongoDB, Postgres, Redis, AMQP, git over https)
-    (re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]{0,30}+://)(?P<userinfo>[^\s/@'\"<>]{1,256}+)@"), _userinfo),
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}+\.[A-Za-z0-9_-]{8,}+\.[A-Za-z0-9_-]{4,}+"), "[REDACTED-JWT]"),
-    (re.compile(r"(?i)\b(bearer)(\s++)[A-Za-z0-9._~+/=-]{8,}+"), r"\1\2" + REDACTED),
-    (re.compile(r"(?i)\b(basic)(\s++)(?=[A-Za-z0-9+/]{0,512}[0-9+/=])[A-Za-z0-9+/]{8,}+={0,2}"), r"\1\2" + REDACTED),
-    (re.compile(r"\b(?:AKIA|ASIA|AIDA|AROA|AGPA|ANPA|ANVA|AIPA|ABIA|ACCA)[A-Z0-9]{16}\b"), "[REDACTED-AWS-KEY]"),
-    (
-        re.compile(
-            r"\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|xox[abposr]-[A-Za-z0-9-]{10,}"
-            r"|sk-[A-Za-z0-9_-]{20,}|glpat-[A-Za-z0-9_-]{20,}|AIza[A-Za-z0-9_-]{35})"
-        ),
-        REDACTED,
-    ),
-    # password=..., "token": "...", api_key: ..., AWS_SECRET_ACCESS_KEY=..., --password=...
-    (
-        re.compile(
-            r"(?i)(?P<key>(?:" + _SECRET_WORDS + r")[\w.-]{0,40}+[\"']?)(?P<sep>\s*+[:=]\s*+)"
-            r"(?P<value>\[REDACTED[^\]\s]*+\]|\"[^\"\n]*+\"|'[^'\n]*+'|[^\s&,;'\"}\]]++)"
-        ),
-        _keep_quotes,
-    ),
-)
-
-
-def scrub(text: str | None) -> str:
-    """``text`` with obvious secrets replaced by ``[REDACTED]``: key=value secrets (password, token, api key,
-    secret, ...), connection-string credentials, bearer/basic tokens, JWTs, AWS access key ids, private
-    keys and well-known token formats. Pure; idempotent (scrubbing twice changes nothing more)."""
-    if not text:
-        return ""
-    out = text
-    for pattern, replacement in _SCRUBBERS:
-        out = pattern.sub(replacement, out)
-    return out
 
 
 # -------------------------------------------------------------------------------------------- annotations
@@ -191,14 +126,6 @@ def feedback_from_annotations(annotations: Mapping[str, str] | None) -> Feedback
 
 
 # -------------------------------------------------------------------------------------------- documents
-def _now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def object_key(obj: Mapping[str, Any]) -> str:
     """``<namespace>/<name>/<uid>``: one object, never a later one of the same name."""
     meta = obj.get("metadata") or {}
@@ -339,7 +266,7 @@ def feedback_document(
         "correct_action": fb.get("correctAction"),
         "correct_type": fb.get("correctType"),
         "weight": WEIGHTS[source],
-        "created_at": now or _now(),
+        "created_at": now or clock.now(),
     }
 
 
@@ -347,66 +274,3 @@ def pending_feedback(remediation: Mapping[str, Any]) -> bool:
     """True when ``status.feedback`` carries a label that is not recorded yet."""
     fb = (remediation.get("status") or {}).get("feedback") or {}
     return bool(fb.get("label")) and not fb.get("recorded", False)
-
-
-# ---------------------------------------------------------------------------------------------- flushing
-class _Store(Protocol):
-    def record_feedback(self, doc: dict[str, Any]) -> bool: ...
-
-
-class _Kube(Protocol):
-    def get_cr(self, plural: str, namespace: str, name: str) -> dict[str, Any] | None: ...
-
-    def patch_status(self, plural: str, namespace: str, name: str, status: dict[str, Any]) -> dict[str, Any]: ...
-
-
-class FeedbackFlusher:
-    """Moves a Remediation's pending ``status.feedback`` into the store: store first, status second.
-
-    The feedback waits in the Remediation's status (across operator restarts) until both steps succeeded;
-    the store write is an upsert of a deterministic ``_id``, so retrying after a failed status patch never
-    duplicates it."""
-
-    def __init__(self, store: _Store, kube: _Kube, clock: Callable[[], dt.datetime] = _now) -> None:
-        self.store, self.kube, self.clock = store, kube, clock
-
-    def flush_one(self, remediation: dict[str, Any]) -> bool:
-        """True when nothing is left to do (recorded now or before, or no label yet); False when the caller
-        should try again later (store unavailable, ErrorEvent unreadable, or the status patch failed)."""
-        from remediator import metrics
-        from remediator.adapters.store import StoreUnavailable
-
-        if not pending_feedback(remediation):
-            return True
-        meta, spec = remediation["metadata"], remediation.get("spec") or {}
-        ns, name = meta["namespace"], meta["name"]
-        errorevent: dict[str, Any] | None = None
-        ee_name = (spec.get("errorEventRef") or {}).get("name")
-        if ee_name:
-            try:
-                errorevent = self.kube.get_cr("errorevents", ns, ee_name)
-            except Exception as err:  # the API server is the problem: the texts matter, retry later
-                log.warning("feedback of %s/%s waits: cannot read ErrorEvent %s: %s", ns, name, ee_name, err)
-                return False
-        try:
-            doc = feedback_document(remediation, errorevent, self.clock())
-        except ValueError as err:
-            log.warning("feedback of %s/%s cannot be recorded: %s", ns, name, err)
-            return True
-        try:
-            inserted = self.store.record_feedback(doc)
-        except StoreUnavailable as err:
-            log.info("feedback of %s/%s waits in its status: store unavailable: %s", ns, name, err)
-            return False
-        if inserted:
-            metrics.FEEDBACK.labels(label=doc["label"]).inc()
-        fb = dict(remediation["status"]["feedback"])
-        fb.update(recorded=True, recordedAt=_iso(self.clock()), id=doc["_id"])
-        try:
-            updated = self.kube.patch_status("remediations", ns, name, {"feedback": fb})
-        except Exception as err:  # stored; the next attempt upserts the same _id and patches again
-            log.warning("feedback %s stored but status of %s/%s not updated: %s", doc["_id"], ns, name, err)
-            return False
-        remediation["status"] = (updated or {}).get("status") or {**remediation["status"], "feedback": fb}
-        log.info("feedback %s recorded (%s, %s)", doc["_id"], doc["label"], doc["source"])
-        return True

@@ -1,4 +1,4 @@
-"""`remediator dev-cluster up|down|status`."""
+"""`remediator-dev cluster up|down|status`."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from remediator.devcluster.cluster import DevCluster
-from remediator.devcluster.errors import DevClusterError
+from remediator_dev.devcluster.cluster import DevCluster
+from remediator_dev.devcluster.errors import DevClusterError
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,31 +10,27 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from remediator.adapters import aws
 from remediator.adapters.archive import LogArchive
 from remediator.adapters.kube import Kube
 from remediator.adapters.registry import ModelRegistry
 from remediator.adapters.ssm import resolve_optional
 from remediator.adapters.store import FeedbackStore, StoreUnavailable
-from remediator.feedback import FeedbackFlusher, errorevent_document, pending_feedback
-from remediator.modelswap import ModelHolder, ModelPoller
+from remediator.learning.feedback import errorevent_document
+from remediator.learning.modelswap import ModelHolder, ModelPoller
+from remediator.learning.recorder import FeedbackFlusher
 from remediator.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
 def aws_clients(opts: Settings) -> tuple[Any, Any]:
-    """An S3 client and a factory of SSM clients (IRSA credentials in EKS, the usual chain elsewhere)."""
-    import boto3
-
-    kwargs: dict[str, Any] = {}
-    if opts.s3_endpoint_url:
-        kwargs["endpoint_url"] = opts.s3_endpoint_url
-    if opts.aws_region:
-        kwargs["region_name"] = opts.aws_region
-    return boto3.client("s3", **kwargs), (lambda: boto3.client("ssm", **kwargs))
+    """An S3 client and a factory of SSM clients for these settings."""
+    return aws.clients(opts.s3_endpoint_url, opts.aws_region)
 
 
 def resolved_mongodb_uri(opts: Settings) -> str | None:
@@ -84,11 +80,12 @@ class Learning:
             except StoreUnavailable as err:
                 log.debug("ErrorEvent %s not stored (MongoDB unavailable): %s", doc.get("ref"), err)
 
-    def start(self, kube: Kube, flush: Any) -> None:
-        """Background retries: pending feedback, archive batches when due, expiry hourly."""
+    def start(self, pending: Callable[[], Iterable[dict[str, Any]]], flush: Callable[[dict[str, Any]], bool]) -> None:
+        """Background retries: pending feedback (``pending()``: kopf's index of Remediations whose feedback is
+        not recorded yet, so a pass costs no API call when there is none), archive batches, hourly expiry."""
         if self.poller is not None:
             self.poller.start()
-        threading.Thread(target=self._loop, args=(kube, flush), name="learning", daemon=True).start()
+        threading.Thread(target=self._loop, args=(pending, flush), name="learning", daemon=True).start()
 
     def stop(self) -> None:
         self._stop.set()
@@ -97,11 +94,11 @@ class Learning:
         if self.archive is not None:
             self.archive.flush()
 
-    def _loop(self, kube: Kube, flush: Any) -> None:
+    def _loop(self, pending: Callable[[], Iterable[dict[str, Any]]], flush: Callable[[dict[str, Any]], bool]) -> None:
         last_purge = 0.0
         while not self._stop.wait(self.opts.feedback_retry_seconds):
             try:
-                self._pass(kube, flush)
+                self.run_pass(pending, flush)
                 if self.store is not None and time.monotonic() - last_purge > 3600:
                     self.store.purge_expired()
                     last_purge = time.monotonic()
@@ -110,13 +107,12 @@ class Learning:
             except Exception:  # the loop must outlive any one failure
                 log.exception("learning loop pass failed; retrying")
 
-    def _pass(self, kube: Kube, flush: Any) -> None:
+    def run_pass(
+        self, pending: Callable[[], Iterable[dict[str, Any]]], flush: Callable[[dict[str, Any]], bool]
+    ) -> None:
         if self.archive is not None:
             self.archive.flush_due()
         if self.flusher is None:
             return
-        namespaces: list[str | None] = list(self.opts.namespaces) or [None]
-        for ns in namespaces:
-            for rem in kube.list_cr("remediations", ns):
-                if pending_feedback(rem):
-                    flush(rem)
+        for rem in list(pending()):
+            flush(rem)

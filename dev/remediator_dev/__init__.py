@@ -1,0 +1,1 @@
+"""kube-remediator's developer tooling: the local control plane and the demo (checkout only, never shipped)."""

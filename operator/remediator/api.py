@@ -1,0 +1,107 @@
+"""The custom resources' contract: group/version, kinds, phases, label and annotation keys, condition types.
+
+Every protocol string the operator reads or writes is named here once (as cert-manager keeps its keys in its
+API package), so a reader finds the whole contract on one page and a typo is a NameError, not a silent miss.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+GROUP = "remediator.dev"
+VERSION = "v1alpha1"
+API_VERSION = f"{GROUP}/{VERSION}"
+
+ERROREVENTS = "errorevents"
+REMEDIATIONS = "remediations"
+POLICIES = "remediationpolicies"
+
+
+class Phase(StrEnum):
+    """A Remediation's lifecycle (`status.phase`), a summary of its conditions for `kubectl get`."""
+
+    PROPOSED = "Proposed"  # created, not decided yet (no status)
+    PENDING_APPROVAL = "PendingApproval"
+    APPROVED = "Approved"
+    APPLYING = "Applying"
+    VERIFYING = "Verifying"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+    REJECTED = "Rejected"
+    SKIPPED = "Skipped"
+    EXPIRED = "Expired"
+
+
+# A Remediation in one of these still owns its workload (one active per workload).
+ACTIVE_PHASES = frozenset({Phase.PROPOSED, Phase.PENDING_APPROVAL, Phase.APPROVED, Phase.APPLYING, Phase.VERIFYING})
+# ... and in these it is changing or watching the workload (counted by maxInFlightPerNamespace).
+IN_FLIGHT_PHASES = frozenset({Phase.APPROVED, Phase.APPLYING, Phase.VERIFYING})
+# Nothing more happens to a Remediation in these (feedback annotations still count).
+FINAL_PHASES = frozenset({Phase.SUCCEEDED, Phase.FAILED, Phase.REJECTED, Phase.SKIPPED, Phase.EXPIRED})
+
+
+class EEPhase(StrEnum):
+    """An ErrorEvent's `status.phase`."""
+
+    PENDING = "Pending"
+    REMEDIATING = "Remediating"
+    RESOLVED = "Resolved"
+    IGNORED = "Ignored"
+    INVALID = "Invalid"
+
+
+# ErrorEvent phases after which a stale event may be replaced by a fresh one for a new occurrence.
+EE_SETTLED_PHASES = frozenset({EEPhase.RESOLVED, EEPhase.IGNORED, EEPhase.INVALID})
+
+# -- labels (set by the operator on what it creates) ---------------------------------------------------------
+LABEL_TARGET_KIND = f"{GROUP}/target-kind"
+LABEL_TARGET_NAME = f"{GROUP}/target-name"
+LABEL_FINGERPRINT = f"{GROUP}/fingerprint"
+
+# -- annotations (written by humans; inputs, never the operator's memory) ------------------------------------
+APPROVE = f"{GROUP}/approve"
+REJECT = f"{GROUP}/reject"
+FEEDBACK = f"{GROUP}/feedback"
+CORRECT_ACTION = f"{GROUP}/correct-action"
+CORRECT_TYPE = f"{GROUP}/correct-type"
+IGNORE = f"{GROUP}/ignore"
+# kopf keeps its progress and diff-base under this prefix, apart from ours, so changes of our annotations
+# reach the handlers (kopf ignores changes under its own prefix).
+KOPF_PREFIX = f"kopf.{GROUP}"
+
+
+class Condition(StrEnum):
+    """The closed set of Remediation condition types (`status.conditions[].type`).
+
+    - Approved: True once a human approved or the policy allows auto-apply; False when rejected or expired;
+      Unknown while it waits.
+    - Processing: True while the operator applies or verifies a change; False with the final reason after.
+    - Succeeded: Unknown until final; True when verified, False when failed, skipped, rejected or expired.
+    - Stable: while verifying, whether all replicas are ready right now.
+    - AnnotationsValid, FeedbackValid: whether the approval and feedback annotations could be read.
+    """
+
+    APPROVED = "Approved"
+    PROCESSING = "Processing"
+    SUCCEEDED = "Succeeded"
+    STABLE = "Stable"
+    ANNOTATIONS_VALID = "AnnotationsValid"
+    FEEDBACK_VALID = "FeedbackValid"
+
+
+class EECondition(StrEnum):
+    """ErrorEvent condition types."""
+
+    VALID = "Valid"
+    CLASSIFIED = "Classified"
+    REMEDIATED = "Remediated"
+
+
+class PolicyCondition(StrEnum):
+    """RemediationPolicy condition types."""
+
+    VALID = "Valid"
+
+
+def is_final(phase: str | None) -> bool:
+    return phase in FINAL_PHASES

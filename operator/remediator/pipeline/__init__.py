@@ -1,0 +1,1 @@
+"""The operator pipeline: failures in (intake), classified and proposed (triage), carried out (remediation)."""

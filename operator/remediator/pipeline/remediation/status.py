@@ -1,0 +1,73 @@
+"""The single writer of a Remediation's status: phase, reason, conditions, metrics, logs and Events."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from kubernetes.client.exceptions import ApiException
+
+from remediator import api, metrics
+from remediator.adapters.kube import Kube, NotFound
+from remediator.domain import clock
+from remediator.domain.conditions import make_condition, set_condition
+from remediator.domain.lifecycle import standard_conditions
+from remediator.pipeline.remediation.transition import Transition
+from remediator.pipeline.remediation.view import target_ref
+
+log = logging.getLogger(__name__)
+
+
+class StatusWriter:
+    def __init__(self, kube: Kube) -> None:
+        self.kube = kube
+
+    def write(self, rem: dict[str, Any], t: Transition) -> dict[str, Any]:
+        """Patch status with `t` (status first: the phase is recorded before the step acts on it) and return
+        the Remediation as the API server has it afterwards."""
+        meta = rem["metadata"]
+        now = clock.now()
+        status = dict(rem.get("status") or {})
+        generation = meta.get("generation")
+        conditions = status.get("conditions") or []
+        if t.phase != status.get("phase") or t.event:
+            conditions = standard_conditions(conditions, t.phase, t.reason, t.message, now, generation)
+        for type_, cstatus, reason, message in t.conditions:
+            conditions = set_condition(conditions, make_condition(type_, cstatus, reason, message, now, generation))
+        update = {
+            "phase": t.phase,
+            "reason": t.reason,
+            "message": t.message[:1024],
+            "conditions": conditions,
+            "observedGeneration": generation,
+            **t.fields,
+        }
+        updated = self.kube.patch_status(api.REMEDIATIONS, meta["namespace"], meta["name"], update)
+        rem["status"] = updated.get("status", {**status, **update})
+        rem["metadata"] = updated.get("metadata", meta)
+        if t.phase != status.get("phase"):
+            metrics.REMEDIATIONS.labels(action=rem["spec"]["action"], phase=t.phase).inc()
+            log.info(
+                "remediation %s/%s: %s -> %s (%s) %s",
+                meta["namespace"],
+                meta["name"],
+                status.get("phase"),
+                t.phase,
+                t.reason,
+                t.message,
+            )
+        if t.event:
+            self.events(rem, t.reason, t.message, warning=t.warning)
+        return rem
+
+    def events(self, rem: dict[str, Any], reason: str, message: str, *, warning: bool = False) -> None:
+        """An Event on the Remediation and one on its target, so `kubectl describe` of either shows it."""
+        self.kube.event(rem, reason, message, warning=warning)
+        ref = target_ref(rem)
+        try:
+            obj = self.kube.get(ref)
+        except (NotFound, ApiException):
+            return
+        obj.setdefault("apiVersion", "v1" if ref.kind == "Pod" else "apps/v1")
+        obj.setdefault("kind", ref.kind)
+        self.kube.event(obj, reason, f"Remediation {rem['metadata']['name']}: {message}", warning=warning)

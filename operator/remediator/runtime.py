@@ -1,0 +1,67 @@
+"""The operator's object graph, built once at start-up and handed to every handler through kopf's memo."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from remediator.adapters.kube import Kube
+from remediator.learning.loop import Learning
+from remediator.learning.modelswap import ModelHolder
+from remediator.learning.recorder import FeedbackRecorder
+from remediator.locks import KeyedLocks
+from remediator.pipeline.intake import Intake
+from remediator.pipeline.policies import PolicySource
+from remediator.pipeline.remediation import Reconciler
+from remediator.pipeline.triage import Triage
+from remediator.settings import Settings
+from remediator_model.predict import Classifier
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    kube: Kube
+    holder: ModelHolder
+    intake: Intake
+    triage: Triage
+    reconciler: Reconciler
+    recorder: FeedbackRecorder
+    learning: Learning
+
+    @classmethod
+    def build(cls, settings: Settings, kube: Kube) -> Runtime:
+        """Wire the pipeline and the learning loop; they meet only here (the reconciler's on_final hook)."""
+        policies = PolicySource(kube, settings)
+        holder = ModelHolder(Classifier.load(settings.model_path))
+        learning = Learning.configure(settings, kube, holder)
+        locks = KeyedLocks()  # one per Remediation, shared, so feedback and phase changes never race
+        recorder = FeedbackRecorder(kube, locks, learning.flusher)
+        reconciler = Reconciler(kube, policies, locks, on_final=recorder.flush_unlocked)
+        return cls(
+            settings=settings,
+            kube=kube,
+            holder=holder,
+            intake=Intake(kube, policies, settings),
+            triage=Triage(kube, holder, policies),
+            reconciler=reconciler,
+            recorder=recorder,
+            learning=learning,
+        )
+
+    def start(self, pending_feedback: Callable[[], Iterable[dict[str, Any]]]) -> None:
+        self.learning.start(pending_feedback, self.recorder.flush)
+        log.info(
+            "kube-remediator started: model %s, threshold %.2f, dry-run %s, namespaces %s",
+            self.holder.version,
+            self.settings.threshold,
+            self.settings.dry_run,
+            self.settings.namespaces or "all",
+        )
+
+    def stop(self) -> None:
+        self.learning.stop()
