@@ -18,8 +18,9 @@ from remediator.feedback import FeedbackFlusher
 from remediator.modelswap import ModelHolder, ModelPoller
 from remediator.retrain import Tolerance, retrain
 from remediator_model import artifact
+from remediator_model.model import TrainedModel
 from remediator_model.predict import Classifier, ErrorInput
-from remediator_model.train import TrainConfig, TrainedModel, load_examples, train
+from remediator_model.train import TrainConfig, load_examples, train
 from tests.fixtures.s3 import MotoServer
 from tests.unit.operator.helpers import FakeKube, errorevent, remediation
 
