@@ -104,6 +104,7 @@ def compute_metrics(
 
 
 def _plots(metrics: dict[str, Any], conf: np.ndarray, ok: np.ndarray, out: Path) -> None:
+    # matplotlib is needed only for report plots, so it is imported here, not by anything serving imports.
     import matplotlib
 
     matplotlib.use("Agg")
