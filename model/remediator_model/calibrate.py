@@ -1,5 +1,5 @@
-"""Probability calibration as applied at serving time: temperature scaling of class scores and an isotonic
-map of the decision confidence, both plain numbers stored as JSON. Fitting them lives in `fit_calibration`."""
+"""Probability calibration as served (temperature scaling of class scores, an isotonic map of the decision
+confidence), stored as plain JSON numbers and fitted by `fit_calibration`."""
 
 from __future__ import annotations
 
