@@ -16,8 +16,8 @@ import numpy as np
 from remediator_model.calibrate import Calibration
 from remediator_model.features import FeatureConfig
 from remediator_model.linear import LinearModel
+from remediator_model.model import TrainedModel
 from remediator_model.taxonomy import ACTIONS, ERROR_TYPES
-from remediator_model.train import TrainedModel
 
 FORMAT = "remediator-model/1"
 DEFAULT_DIR = Path(__file__).parent / "artifacts" / "default"

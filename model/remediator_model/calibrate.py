@@ -1,5 +1,5 @@
-"""Probability calibration: temperature scaling of class scores and isotonic mapping of the decision
-confidence. Both are plain numbers, stored as JSON."""
+"""Probability calibration as served (temperature scaling of class scores, an isotonic map of the decision
+confidence), stored as plain JSON numbers and fitted by `fit_calibration`."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy.optimize import minimize_scalar
-from sklearn.isotonic import IsotonicRegression
 
 
 def softmax(z: np.ndarray) -> np.ndarray:
@@ -17,18 +15,6 @@ def softmax(z: np.ndarray) -> np.ndarray:
     e = np.exp(z)
     out: np.ndarray = e / e.sum(axis=-1, keepdims=True)
     return out
-
-
-def fit_temperature(scores: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> float:
-    """Temperature T minimising the (weighted) NLL of softmax(scores / T)."""
-    w = np.ones(len(y)) if weights is None else weights
-
-    def nll(log_t: float) -> float:
-        p = softmax(scores / np.exp(log_t))
-        return float(-(w * np.log(np.clip(p[np.arange(len(y)), y], 1e-12, 1.0))).sum() / w.sum())
-
-    res = minimize_scalar(nll, bounds=(-4.0, 4.0), method="bounded")
-    return float(np.exp(res.x))
 
 
 @dataclass(frozen=True)
@@ -50,18 +36,6 @@ class IsotonicMap:
         if len(x) != len(y) or len(x) < 2 or any(b < a for a, b in itertools.pairwise(x)):
             raise ValueError("invalid isotonic map")
         return cls(x, y)
-
-
-def fit_isotonic(
-    raw: np.ndarray, correct: np.ndarray, weights: np.ndarray | None = None, max_value: float = 0.995
-) -> IsotonicMap:
-    iso = IsotonicRegression(y_min=0.0, y_max=max_value, increasing=True, out_of_bounds="clip")
-    iso.fit(raw, correct.astype(float), sample_weight=weights)
-    xs = np.asarray(iso.X_thresholds_, dtype=float)
-    ys = np.asarray(iso.y_thresholds_, dtype=float)
-    if len(xs) < 2:
-        xs, ys = np.array([0.0, 1.0]), np.array([ys[0] if len(ys) else 0.5] * 2)
-    return IsotonicMap(tuple(xs.tolist()), tuple(ys.tolist()))
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from remediator_model.train import DataError, parse_event_fields, read_jsonl
+from remediator_model.data import DataError, parse_event_fields, read_jsonl
 
 
 def _err(msg: str) -> int:

@@ -13,9 +13,9 @@ from typing import Any, Protocol
 import numpy as np
 
 from remediator_model.calibrate import expected_calibration_error
+from remediator_model.data import DataError, parse_event_fields, read_jsonl
 from remediator_model.predict import ErrorInput, Prediction
 from remediator_model.taxonomy import ACTIONS, ERROR_TYPES
-from remediator_model.train import DataError, parse_event_fields, read_jsonl
 
 DEFAULT_THRESHOLD = 0.9
 
@@ -104,6 +104,7 @@ def compute_metrics(
 
 
 def _plots(metrics: dict[str, Any], conf: np.ndarray, ok: np.ndarray, out: Path) -> None:
+    # matplotlib is needed only for report plots, so it is imported here, not by anything serving imports.
     import matplotlib
 
     matplotlib.use("Agg")

@@ -18,8 +18,8 @@ import numpy as np
 from remediator_model import artifact
 from remediator_model.calibrate import softmax
 from remediator_model.features import EventTokens, Featurizer
+from remediator_model.model import TrainedModel
 from remediator_model.taxonomy import ACTIONS, ERROR_TYPES
-from remediator_model.train import TrainedModel
 
 _BORING = {
     "hexid",

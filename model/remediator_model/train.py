@@ -7,7 +7,7 @@ import hashlib
 import json
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,20 +15,14 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.linear_model import SGDClassifier
 
-from remediator_model.calibrate import Calibration, fit_isotonic, fit_temperature, softmax
+from remediator_model.calibrate import Calibration, softmax
 from remediator_model.corpus import generate
+from remediator_model.data import DataError, parse_event_fields, read_jsonl
 from remediator_model.features import FeatureConfig, Featurizer
+from remediator_model.fit_calibration import fit_isotonic, fit_temperature
 from remediator_model.linear import LinearModel
-from remediator_model.taxonomy import ACTIONS, DEFAULT_ACTIONS, ERROR_TYPES, SOURCES
-
-
-class DataError(ValueError):
-    """A training/evaluation/prediction input line is malformed. Carries the 1-based line number."""
-
-    def __init__(self, message: str, line: int | None = None, path: str | None = None) -> None:
-        where = f"{path}:" if path else ""
-        super().__init__(f"{where}line {line}: {message}" if line is not None else message)
-        self.line = line
+from remediator_model.model import TrainedModel
+from remediator_model.taxonomy import ACTIONS, DEFAULT_ACTIONS, ERROR_TYPES
 
 
 @dataclass(frozen=True)
@@ -61,66 +55,7 @@ class TrainConfig:
         return dict(self.__dict__)
 
 
-@dataclass
-class TrainedModel:
-    features: FeatureConfig
-    type_model: LinearModel
-    action_model: LinearModel
-    calibration: Calibration
-    type_scale: float
-    metrics: dict[str, Any] = field(default_factory=dict)
-    data_hash: str = ""
-    train_config: dict[str, Any] = field(default_factory=dict)
-
-
 # ------------------------------------------------------------------------------------------------ loading
-def _opt_str(rec: dict[str, Any], key: str, line: int, path: str | None) -> str:
-    v = rec.get(key, "")
-    if v is None:
-        return ""
-    if not isinstance(v, str):
-        raise DataError(f"field {key!r} must be a string, got {type(v).__name__}", line, path)
-    return v
-
-
-def parse_event_fields(rec: Any, line: int, path: str | None = None) -> dict[str, Any]:
-    """Validate the event part of an input record (shared by train, predict and evaluate)."""
-    if not isinstance(rec, dict):
-        raise DataError("expected a JSON object", line, path)
-    ec = rec.get("exit_code")
-    if ec is not None and (isinstance(ec, bool) or not isinstance(ec, int)):
-        if isinstance(ec, str) and ec.strip().lstrip("-").isdigit():
-            ec = int(ec)
-        else:
-            raise DataError(f"field 'exit_code' must be an integer or null, got {ec!r}", line, path)
-    out: dict[str, Any] = {k: _opt_str(rec, k, line, path) for k in ("reason", "message", "logs", "source")}
-    out["exit_code"] = ec
-    if out["source"].strip().lower() not in SOURCES:  # e.g. a URL where a labelled set records provenance
-        out["source"] = ""
-    else:
-        out["source"] = out["source"].strip().lower()
-    if not any(out[k].strip() for k in ("reason", "message", "logs")) and ec is None:
-        raise DataError("event has no reason, message, logs or exit_code", line, path)
-    return out
-
-
-def read_jsonl(path: str | Path) -> list[tuple[int, dict[str, Any]]]:
-    """(line number, object) for every non-blank line; malformed JSON raises DataError naming the line."""
-    rows = []
-    with open(path, encoding="utf-8") as f:
-        for i, raw in enumerate(f, start=1):
-            if not raw.strip():
-                continue
-            try:
-                obj = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"invalid JSON ({exc.msg} at column {exc.colno})", i, str(path)) from None
-            if not isinstance(obj, dict):
-                raise DataError("expected a JSON object", i, str(path))
-            rows.append((i, obj))
-    return rows
-
-
 def example_from_record(rec: dict[str, Any], line: int, path: str | None, feedback_weight: float) -> TrainExample:
     ev = parse_event_fields(rec, line, path)
     et = rec.get("error_type", rec.get("error_class"))

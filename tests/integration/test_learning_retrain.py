@@ -18,8 +18,9 @@ from remediator.learning.modelswap import ModelHolder, ModelPoller
 from remediator.learning.recorder import FeedbackFlusher
 from remediator.learning.retrain import Tolerance, retrain
 from remediator_model import artifact
+from remediator_model.model import TrainedModel
 from remediator_model.predict import Classifier, ErrorInput
-from remediator_model.train import TrainConfig, TrainedModel, load_examples, train
+from remediator_model.train import TrainConfig, load_examples, train
 from tests.fixtures.s3 import MotoServer
 from tests.unit.operator.helpers import FakeKube, errorevent, remediation
 

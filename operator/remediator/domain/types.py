@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, get_args
 
+from remediator_model import taxonomy
+
+# Literal spellings of the taxonomy for static typing; tests/unit/domain/test_taxonomy.py keeps them equal.
 Action = Literal["restart_pod", "rollback", "scale_up", "increase_memory", "update_config", "notify"]
 ErrorType = Literal[
     "oom",
@@ -21,8 +24,8 @@ ErrorType = Literal[
 ]
 Family = Literal["crash", "oom", "image", "config", "probe", "evicted", "unschedulable"]
 
-ACTIONS: tuple[str, ...] = get_args(Action)
-ERROR_TYPES: tuple[str, ...] = get_args(ErrorType)
+ACTIONS: tuple[str, ...] = taxonomy.ACTIONS
+ERROR_TYPES: tuple[str, ...] = taxonomy.ERROR_TYPES
 FAMILIES: tuple[str, ...] = get_args(Family)
 # Kinds a Remediation may target (crds/remediations.remediator.dev.yaml, spec.target.kind).
 WORKLOAD_KINDS: tuple[str, ...] = ("Pod", "Deployment", "StatefulSet", "DaemonSet")

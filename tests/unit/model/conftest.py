@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from remediator_model import artifact
+from remediator_model.model import TrainedModel
 from remediator_model.predict import Classifier
-from remediator_model.train import TrainConfig, TrainedModel, load_examples, train
+from remediator_model.train import TrainConfig, load_examples, train
 
 SMALL = TrainConfig(builtin_n=2700, n_folds=2, calib_max=1200, epochs=8, seed=3)
 

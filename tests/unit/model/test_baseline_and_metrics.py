@@ -1,8 +1,9 @@
 import numpy as np
 
 from remediator_model.baseline import KeywordBaseline
-from remediator_model.calibrate import expected_calibration_error, fit_isotonic
+from remediator_model.calibrate import expected_calibration_error
 from remediator_model.evaluate import LabelledEvent, compute_metrics
+from remediator_model.fit_calibration import fit_isotonic
 from remediator_model.predict import ErrorInput, Prediction
 
 
