@@ -141,6 +141,23 @@ def errorevent(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) ->
     memo.runtime.learning.record_errorevent({**dict(body), "status": result.status})
 
 
+# -- RemediationPolicies: tell their authors whether they are in effect ---------------------------------
+# An event handler, not a change handler: it keeps no progress annotations on the policy (no write right on
+# the policy itself is needed) and re-checks after every change; it writes only when the verdict changes.
+@kopf.on.event(GROUP, VERSION, api.POLICIES)
+def policy(type: str | None, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    if type == "DELETED":
+        return
+    current = list((body.get("status") or {}).get("conditions") or [])
+    wanted = memo.runtime.policies.validity(dict(body.get("spec") or {}), current)
+    if [(c["type"], c["status"], c["message"]) for c in wanted] != [
+        (c.get("type"), c.get("status"), c.get("message")) for c in current
+    ]:
+        with typed_retries("policy"):
+            meta = body["metadata"]
+            memo.runtime.kube.patch_status(api.POLICIES, meta["namespace"], meta["name"], {"conditions": wanted})
+
+
 # -- Remediations: decide, wait, apply, verify -------------------------------------------------------------
 def _active(status: kopf.Status, **_: Any) -> bool:
     return not api.is_final(status.get("phase"))

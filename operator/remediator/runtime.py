@@ -32,6 +32,7 @@ class Runtime:
     reconciler: Reconciler
     recorder: FeedbackRecorder
     learning: Learning
+    policies: PolicySource
 
     @classmethod
     def build(cls, settings: Settings, kube: Kube) -> Runtime:
@@ -51,6 +52,7 @@ class Runtime:
             reconciler=reconciler,
             recorder=recorder,
             learning=learning,
+            policies=policies,
         )
 
     def start(self, pending_feedback: Callable[[], Iterable[dict[str, Any]]]) -> None:

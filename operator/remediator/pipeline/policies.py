@@ -12,6 +12,8 @@ from pydantic import ValidationError
 
 from remediator import api
 from remediator.adapters.kube import Kube
+from remediator.domain import clock
+from remediator.domain.conditions import make_condition, set_condition
 from remediator.domain.policy import Policy, merge
 from remediator.settings import Settings
 
@@ -71,3 +73,15 @@ class PolicySource:
             except (ValidationError, ValueError) as err:
                 log.warning("ignoring invalid %s RemediationPolicy for %s: %s", scope, namespace, err)
         return policy
+
+    def validity(self, spec: dict[str, Any], conditions: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+        """The RemediationPolicy's conditions with `Valid` saying whether the operator will use it, so its
+        author sees a bad policy in `kubectl describe` instead of only in the operator's log."""
+        try:
+            merge(self.base(), spec)
+        except (ValidationError, ValueError) as err:
+            message = f"ignored, the defaults apply instead: {err}"
+            cond = make_condition(api.PolicyCondition.VALID, False, "InvalidPolicy", message, clock.now())
+        else:
+            cond = make_condition(api.PolicyCondition.VALID, True, "Accepted", "in effect", clock.now())
+        return set_condition(conditions, cond)

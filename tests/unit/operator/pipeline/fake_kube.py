@@ -1,0 +1,93 @@
+"""An in-memory stand-in for adapters.kube.Kube: just enough API for the reconciler's unit tests."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from typing import Any
+
+from remediator.adapters.kube import NotFound
+from remediator.domain.types import WorkloadRef
+
+
+class FakeKube:
+    def __init__(self) -> None:
+        self.objects: dict[tuple[str, str, str], dict[str, Any]] = {}  # (kind or plural, ns, name)
+        self.pods: list[dict[str, Any]] = []
+        self.patches: list[tuple[WorkloadRef, dict[str, Any], str, bool]] = []
+        self.evictions: list[tuple[str, str, bool]] = []
+        self.events: list[tuple[str, str, bool]] = []
+        self.status_writes = 0
+        self._rv = itertools.count(1)
+
+    # -- workloads
+    def add(self, obj: dict[str, Any]) -> dict[str, Any]:
+        meta = obj["metadata"]
+        meta.setdefault("uid", f"uid-{meta['name']}")
+        meta.setdefault("generation", 1)
+        self.objects[(obj["kind"], meta["namespace"], meta["name"])] = obj
+        return obj
+
+    def get(self, ref: WorkloadRef) -> dict[str, Any]:
+        obj = self.objects.get((ref.kind, ref.namespace, ref.name))
+        if obj is None:
+            raise NotFound(f"{ref.kind} {ref.name}")
+        return copy.deepcopy(obj)
+
+    def pods_of(self, workload: dict[str, Any]) -> list[dict[str, Any]]:
+        return copy.deepcopy(self.pods)
+
+    def replicasets_of(self, deployment: dict[str, Any]) -> list[dict[str, Any]]:
+        return []
+
+    def has_hpa(self, ref: WorkloadRef) -> bool:
+        return False
+
+    def namespace_annotations(self, namespace: str) -> tuple[dict[str, str], dict[str, str]]:
+        return {}, {}
+
+    def patch(self, ref: WorkloadRef, body: dict[str, Any], patch_type: str, *, dry_run: bool) -> dict[str, Any]:
+        self.patches.append((ref, body, patch_type, dry_run))
+        return self.get(ref)
+
+    def evict(self, namespace: str, pod: str, *, dry_run: bool) -> bool:
+        self.evictions.append((namespace, pod, dry_run))
+        return True
+
+    # -- custom resources
+    def get_cr(self, plural: str, namespace: str, name: str) -> dict[str, Any] | None:
+        obj = self.objects.get((plural, namespace, name))
+        return copy.deepcopy(obj) if obj is not None else None
+
+    def list_cr(self, plural: str, namespace: str | None = None, label_selector: str = "") -> list[dict[str, Any]]:
+        return [copy.deepcopy(o) for (p, ns, _), o in self.objects.items() if p == plural and namespace in (None, ns)]
+
+    def remediations_for(self, ref: WorkloadRef) -> list[dict[str, Any]]:
+        return [
+            r
+            for r in self.list_cr("remediations", ref.namespace)
+            if r["spec"]["target"]["kind"] == ref.kind and r["spec"]["target"]["name"] == ref.name
+        ]
+
+    def put_cr(self, plural: str, obj: dict[str, Any]) -> dict[str, Any]:
+        meta = obj["metadata"]
+        meta.setdefault("uid", f"uid-{meta['name']}")
+        meta.setdefault("generation", 1)
+        self.objects[(plural, meta["namespace"], meta["name"])] = obj
+        return obj
+
+    def patch_status(self, plural: str, namespace: str, name: str, status: dict[str, Any]) -> dict[str, Any]:
+        obj = self.objects[(plural, namespace, name)]
+        merged = dict(obj.get("status") or {})
+        for key, value in status.items():  # a JSON merge patch, one level deep is enough here
+            if value is None:
+                merged.pop(key, None)
+            else:
+                merged[key] = value
+        obj["status"] = merged
+        obj["metadata"]["resourceVersion"] = str(next(self._rv))
+        self.status_writes += 1
+        return copy.deepcopy(obj)
+
+    def event(self, obj: dict[str, Any], reason: str, message: str, *, warning: bool = False) -> None:
+        self.events.append((obj["metadata"]["name"], reason, warning))

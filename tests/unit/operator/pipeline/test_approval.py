@@ -1,0 +1,48 @@
+"""The approval step is pure: annotations and a deadline in, the next transition out."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from remediator import api
+from remediator.pipeline.remediation.approval import approval
+
+NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
+LATER = NOW + dt.timedelta(hours=1)
+
+
+def test_nothing_to_do_while_no_annotation_and_not_expired() -> None:
+    assert approval({}, LATER, NOW) is None
+    assert approval(None, None, NOW) is None
+
+
+def test_approve_true_approves_and_records_when() -> None:
+    t = approval({api.APPROVE: "true"}, LATER, NOW)
+    assert t is not None and t.phase == api.Phase.APPROVED and t.reason == "HumanApproved"
+    assert t.fields["approvedAt"] == "2026-12-01T12:00:00Z"
+
+
+def test_reject_true_rejects_with_negative_feedback() -> None:
+    t = approval({api.REJECT: "true"}, LATER, NOW)
+    assert t is not None and t.phase == api.Phase.REJECTED
+    assert t.fields["feedback"] == {"label": "incorrect", "source": "rejection", "recorded": False}
+
+
+def test_a_value_other_than_true_or_false_is_refused_and_changes_nothing() -> None:
+    t = approval({api.APPROVE: "TRUE"}, LATER, NOW)
+    assert t is not None and t.phase == api.Phase.PENDING_APPROVAL and t.reason == "InvalidAnnotation"
+    assert t.conditions[0][:2] == (api.Condition.ANNOTATIONS_VALID, "False")
+
+
+def test_approve_and_reject_together_conflict() -> None:
+    t = approval({api.APPROVE: "true", api.REJECT: "true"}, LATER, NOW)
+    assert t is not None and t.reason == "ConflictingAnnotations" and t.phase == api.Phase.PENDING_APPROVAL
+
+
+def test_expiry_wins_over_a_late_approval() -> None:
+    t = approval({api.APPROVE: "true"}, NOW - dt.timedelta(seconds=1), NOW)
+    assert t is not None and t.phase == api.Phase.EXPIRED and t.reason == "ApprovalExpired"
+
+
+def test_false_values_keep_waiting() -> None:
+    assert approval({api.APPROVE: "false", api.REJECT: "false"}, LATER, NOW) is None
