@@ -25,6 +25,7 @@ class Phase(StrEnum):
     APPROVED = "Approved"
     APPLYING = "Applying"
     VERIFYING = "Verifying"
+    UNDOING = "Undoing"  # verification failed; the recorded undo is being applied
     SUCCEEDED = "Succeeded"
     FAILED = "Failed"
     REJECTED = "Rejected"
@@ -33,9 +34,11 @@ class Phase(StrEnum):
 
 
 # A Remediation in one of these still owns its workload (one active per workload).
-ACTIVE_PHASES = frozenset({Phase.PROPOSED, Phase.PENDING_APPROVAL, Phase.APPROVED, Phase.APPLYING, Phase.VERIFYING})
+ACTIVE_PHASES = frozenset(
+    {Phase.PROPOSED, Phase.PENDING_APPROVAL, Phase.APPROVED, Phase.APPLYING, Phase.VERIFYING, Phase.UNDOING}
+)
 # ... and in these it is changing or watching the workload (counted by maxInFlightPerNamespace).
-IN_FLIGHT_PHASES = frozenset({Phase.APPROVED, Phase.APPLYING, Phase.VERIFYING})
+IN_FLIGHT_PHASES = frozenset({Phase.APPROVED, Phase.APPLYING, Phase.VERIFYING, Phase.UNDOING})
 # Nothing more happens to a Remediation in these (feedback annotations still count).
 FINAL_PHASES = frozenset({Phase.SUCCEEDED, Phase.FAILED, Phase.REJECTED, Phase.SKIPPED, Phase.EXPIRED})
 
@@ -103,5 +106,21 @@ class PolicyCondition(StrEnum):
     VALID = "Valid"
 
 
+class Origin(StrEnum):
+    """Who a Remediation comes from (status.origin), decided from what only the operator writes."""
+
+    OPERATOR = "operator"
+    USER = "user"
+
+
 def is_final(phase: str | None) -> bool:
     return phase in FINAL_PHASES
+
+
+# -- identity annotations: their values are guaranteed by the admission policy (manifests/admission/) ----------
+APPROVER = f"{GROUP}/approver"
+APPROVED_GENERATION = f"{GROUP}/approved-generation"
+REQUESTED_BY = f"{GROUP}/requested-by"
+# The admission policy and its binding carry this label; the operator trusts approvals only while it sees one.
+LABEL_GUARD = f"{GROUP}/guard"
+GUARD_APPROVAL = "approval"

@@ -185,4 +185,3 @@ def remediation_feedback(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
 @kopf.timer(GROUP, VERSION, api.REMEDIATIONS, interval=2.0, idle=1.0, when=_active)
 def remediation_tick(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     _reconcile(body, memo)
-

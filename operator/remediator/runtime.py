@@ -48,7 +48,7 @@ class Runtime:
             kube=kube,
             holder=holder,
             intake=Intake(kube, policies, settings),
-            triage=Triage(kube, holder, policies),
+            triage=Triage(kube, holder, policies, locks),
             reconciler=reconciler,
             recorder=recorder,
             learning=learning,

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from remediator import metrics
+from remediator import api, metrics
 from remediator.api import GROUP, VERSION
 from remediator.domain import clock
 from remediator.domain.actions.base import CONTENT_TYPES
@@ -283,6 +283,30 @@ class Kube:
         except ApiException as err:
             if err.status != 409:
                 raise
+
+    def approval_guard_installed(self) -> bool:
+        """Whether a ValidatingAdmissionPolicyBinding labelled as the approval guard exists (read right needed;
+        without it, or on any error, the answer is no: approvals are then refused, never trusted blindly)."""
+        selector = f"{api.LABEL_GUARD}={api.GUARD_APPROVAL}"
+        try:
+            with _api_errors("list"):
+                resp = self.api.call_api(
+                    "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings",
+                    "GET",
+                    query_params=[("labelSelector", selector)],
+                    header_params={"Accept": "application/json"},
+                    auth_settings=["BearerToken"],
+                    _preload_content=False,
+                    _return_http_data_only=True,
+                )
+        except ApiException as err:
+            log.warning("cannot check the approval admission policy: %s %s", err.status, err.reason)
+            return False
+        return bool(json.loads(resp.data).get("items"))
+
+    def remove_annotations(self, plural: str, namespace: str, name: str, keys: list[str]) -> None:
+        """Drop annotations (a JSON merge patch with nulls), e.g. an approval that a spec change voided."""
+        self.patch_cr(plural, namespace, name, {"metadata": {"annotations": dict.fromkeys(keys)}})
 
     # -- events -------------------------------------------------------------------------------------------
     def event(self, obj: dict[str, Any], reason: str, message: str, *, warning: bool = False) -> None:

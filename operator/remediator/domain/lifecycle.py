@@ -13,7 +13,7 @@ from typing import Any
 from remediator.domain.conditions import get_condition, make_condition, set_condition
 
 WAITING = "PendingApproval"
-PROCESSING = frozenset({"Approved", "Applying", "Verifying"})
+PROCESSING = frozenset({"Approved", "Applying", "Verifying", "Undoing"})
 FINAL = frozenset({"Succeeded", "Failed", "Rejected", "Skipped", "Expired"})
 NOT_APPROVED = frozenset({"Rejected", "Expired"})
 

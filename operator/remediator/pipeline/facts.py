@@ -41,8 +41,10 @@ def workload_facts(kube: Kube, ref: WorkloadRef) -> tuple[WorkloadFacts, dict[st
 
 
 def _past(rem: dict[str, Any]) -> PastRemediation | None:
+    """A Remediation that started changing its workload: applied, or approved and about to be. Counting the
+    approved ones is what keeps a burst of decisions inside the limits before any of them is applied."""
     status = rem.get("status") or {}
-    started = clock.parse_time(status.get("appliedAt"))
+    started = clock.parse_time(status.get("appliedAt")) or clock.parse_time(status.get("approvedAt"))
     if started is None:
         return None
     return PastRemediation(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import re
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -19,10 +19,11 @@ from remediator.domain.types import Classification, WorkloadRef
 from remediator.locks import KeyedLocks
 from remediator.pipeline.facts import history, workload_facts
 from remediator.pipeline.policies import PolicySource
+from remediator.pipeline.remediation.decision import initial_status, requesters
+from remediator.pipeline.remediation.status import StatusWriter
 from remediator_model.predict import ErrorInput, Prediction
 
 log = logging.getLogger(__name__)
-DECISION_ANNOTATION = f"{api.GROUP}/decision"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -44,8 +45,14 @@ class Predictor(Protocol):
 
 
 class Triage:
-    def __init__(self, kube: Kube, classifier: Predictor, policies: PolicySource) -> None:
+    def __init__(
+        self, kube: Kube, classifier: Predictor, policies: PolicySource, rem_locks: KeyedLocks | None = None
+    ) -> None:
         self.kube, self.classifier, self.policies = kube, classifier, policies
+        self.rem_locks = rem_locks or KeyedLocks()  # shared with the Reconciler: one writer per Remediation
+        self.writer = StatusWriter(kube)
+        # Decisions that count toward a limit are taken one at a time, each counting the ones before it.
+        self._decision_lock = threading.Lock()
         # One lock per workload: two ErrorEvents of one workload are triaged one after the other, so the
         # second sees the first's Remediation (at most one active per workload).
         self._workload_lock = KeyedLocks()
@@ -103,7 +110,7 @@ class Triage:
             ),
         )
 
-        with self._workload_lock(ref):
+        with self._workload_lock(ref), self._decision_lock:
             return self._propose(ee, ref, classification, status, conditions, started)
 
     def _propose(
@@ -184,6 +191,8 @@ class Triage:
         classification: Classification,
         decision: decisions.Decision,
     ) -> str:
+        """Create the Remediation and write its decision to status before anyone else can act on it: the
+        Remediation's own handler waits on the same per-object lock, so it never sees it undecided."""
         spec, ns = ee["spec"], ref.namespace
         # One name per ErrorEvent: a retry after a crash finds the Remediation it already made.
         name = ee["metadata"]["name"]
@@ -193,14 +202,6 @@ class Triage:
                 target[key] = spec["target"][key]
         if "apiVersion" not in workload:
             workload = {**workload, "apiVersion": "v1" if ref.kind == "Pod" else "apps/v1", "kind": ref.kind}
-        record = {
-            "phase": decision.phase,
-            "reason": decision.reason.code,
-            "message": decision.message(),
-            "autoApply": decision.auto_apply,
-            "codes": decision.codes(),
-            "expiresAt": clock.format_time(decision.expires_at) if decision.expires_at else None,
-        }
         body = {
             "apiVersion": api.API_VERSION,
             "kind": "Remediation",
@@ -208,8 +209,6 @@ class Triage:
                 "name": name,
                 "namespace": ns,
                 "labels": {LABEL_TARGET_KIND: ref.kind, LABEL_TARGET_NAME: label_value(ref.name)},
-                # The decision travels with the object; the Remediation's own handler writes it to status.
-                "annotations": {DECISION_ANNOTATION: json.dumps(record)},
                 "ownerReferences": [owner_reference(workload)],
             },
             "spec": {
@@ -224,15 +223,33 @@ class Triage:
                 "autoApply": decision.auto_apply,
             },
         }
-        if self.kube.create_cr(api.REMEDIATIONS, ns, body) is not None:
-            log.info(
-                "Remediation %s/%s: %s %s/%s -> %s (%s)",
-                ns,
-                name,
-                decision.action,
-                ref.kind,
-                ref.name,
-                decision.phase,
-                decision.reason.code,
+        with self.rem_locks((ns, name)):
+            created = self.kube.create_cr(api.REMEDIATIONS, ns, body)
+            if created is None:
+                existing = self.kube.get_cr(api.REMEDIATIONS, ns, name)
+                # Adopt only an undecided object whose spec is exactly ours (a retry after a crash between
+                # create and status); anything else of that name is someone's proposal and stays one.
+                if existing is None or (existing.get("status") or {}).get("phase") or existing["spec"] != body["spec"]:
+                    return name
+                created = existing
+            policy = self.policies.for_namespace(ns)
+            first = initial_status(
+                decision,
+                api.Origin.OPERATOR,
+                created["metadata"].get("generation"),
+                requesters(created, ee),
+                clock.now(),
+                policy,
             )
+            self.writer.write(created, first)
+        log.info(
+            "Remediation %s/%s: %s %s/%s -> %s (%s)",
+            ns,
+            name,
+            decision.action,
+            ref.kind,
+            ref.name,
+            decision.phase,
+            decision.reason.code,
+        )
         return name

@@ -159,12 +159,16 @@ class Applier:
             },
         )
 
+    def undoable(self, rem: dict[str, Any]) -> bool:
+        """Whether a failed change of this Remediation is to be undone (the policy undoes the action)."""
+        policy = self.policies.for_namespace(rem["metadata"]["namespace"])
+        return rem["spec"]["action"] in policy.undo_on_failure and bool((rem.get("status") or {}).get("change"))
+
     def undo(self, rem: dict[str, Any]) -> Transition | Refusal | None:
         """Reverse a failed change: the Undone transition, why it was not undone, or None when the policy does
         not undo this action or nothing was changed."""
         spec, status, ns = rem["spec"], rem["status"], rem["metadata"]["namespace"]
-        policy = self.policies.for_namespace(ns)
-        if spec["action"] not in policy.undo_on_failure or not status.get("change"):
+        if not self.undoable(rem):
             return None
         change = Change.from_status(status["change"], ns, spec["action"])
         ref = WorkloadRef(change.kind, change.name, ns)
@@ -185,5 +189,8 @@ class Applier:
             "Undone",
             f"verification failed; undone: {reverse.description}",
             warning=True,
-            fields={"change": {**status["change"], "undone": True}},
+            fields={
+                "change": {**status["change"], "undone": True},
+                "completedAt": status.get("completedAt") or clock.format_time(clock.now()),
+            },
         )

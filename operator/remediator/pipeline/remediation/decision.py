@@ -1,21 +1,68 @@
-"""The decision step: what a new Remediation may do (auto-apply, wait for approval, or skip), and why."""
+"""The decision step: what a new Remediation may do (auto-apply, wait for approval, or skip), and why.
+
+Two ways in, one way out. Triage decides for the Remediations the operator creates from its own
+classification and writes that decision to status at once (``initial_status``). A Remediation whose status
+is still empty when its handler runs was written by someone else (or its creator crashed before writing
+status): ``Decider.initialise`` treats it as a user's proposal, whose own spec.confidence and flags count
+for nothing, and which never auto-applies. No annotation is ever read as a decision.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 from remediator import api
 from remediator.adapters.kube import Kube
 from remediator.domain import clock
 from remediator.domain import decide as decisions
-from remediator.domain.types import Classification
+from remediator.domain.policy import Policy
+from remediator.domain.types import Classification, Reason
 from remediator.pipeline.facts import history, workload_facts
 from remediator.pipeline.policies import PolicySource
 from remediator.pipeline.remediation.transition import Transition
 from remediator.pipeline.remediation.view import target_ref
-from remediator.pipeline.triage import DECISION_ANNOTATION
+
+USER_PROPOSAL = Reason(
+    "UserProposal",
+    "written by a user, not by the operator from a failure it observed: applied only after an approval",
+)
+
+
+def requesters(rem: dict[str, Any], errorevent: dict[str, Any] | None) -> list[str]:
+    """Who asked for this change (the admission policy guarantees these annotations name their creators)."""
+    names = [
+        ((obj or {}).get("metadata") or {}).get("annotations", {}).get(api.REQUESTED_BY) for obj in (errorevent, rem)
+    ]
+    return sorted({str(n)[:253] for n in names if n})
+
+
+def initial_status(
+    decision: decisions.Decision,
+    origin: api.Origin,
+    generation: int | None,
+    requested_by: list[str],
+    now: dt.datetime,
+    policy: Policy,
+) -> Transition:
+    """The first status of a Remediation: its decision, where it comes from, and who asked for it."""
+    if origin == api.Origin.USER and decision.mode == "auto" and decision.action != "notify":
+        decision = decisions.downgrade_to_approval(decision, USER_PROPOSAL, now, policy)
+    fields: dict[str, Any] = {
+        "proposedAt": clock.format_time(now),
+        "origin": str(origin),
+        "proposedGeneration": generation,
+        "requestedBy": requested_by,
+    }
+    if decision.phase == api.Phase.PENDING_APPROVAL:
+        expires = decision.expires_at or now + dt.timedelta(seconds=policy.approval_ttl_seconds)
+        fields["expiresAt"] = clock.format_time(expires)
+    if decision.phase == api.Phase.APPROVED:
+        fields["approvedAt"] = clock.format_time(now)
+        fields["approvedBy"] = "policy"
+    return Transition(
+        decision.phase, decision.reason.code, decision.message(), warning=decision.mode == "skip", fields=fields
+    )
 
 
 class Decider:
@@ -44,33 +91,27 @@ class Decider:
         )
 
     def initialise(self, rem: dict[str, Any]) -> Transition:
-        """The decision made at creation (by triage) or, for a Remediation a human wrote, decided now."""
-        spec, meta = rem["spec"], rem["metadata"]
-        raw = (meta.get("annotations") or {}).get(DECISION_ANNOTATION)
+        """A Remediation with no status: a user's proposal (see the module docstring)."""
         now = clock.now()
-        fields: dict[str, Any] = {"proposedAt": clock.format_time(now)}
-        if raw:
-            record = json.loads(raw)
-            phase, reason, message = record["phase"], record["reason"], record["message"]
-            if record.get("expiresAt"):
-                fields["expiresAt"] = record["expiresAt"]
-        else:
-            decision = self.decide(rem, now)
-            phase, reason, message = decision.phase, decision.reason.code, decision.message()
-            if decision.expires_at:
-                fields["expiresAt"] = clock.format_time(decision.expires_at)
-            if decision.action != spec["action"]:
-                message = (
-                    f"{message} (the proposed action {spec['action']} stands in spec; apply means {decision.action})"
-                )
-        if phase == api.Phase.PENDING_APPROVAL and "expiresAt" not in fields:
-            ttl = self.policies.for_namespace(meta["namespace"]).approval_ttl_seconds
-            fields["expiresAt"] = clock.format_time(now + dt.timedelta(seconds=ttl))
-        return Transition(phase, reason, message, warning=phase == api.Phase.SKIPPED, fields=fields)
+        ee_name = (rem["spec"].get("errorEventRef") or {}).get("name")
+        errorevent = self.kube.get_cr(api.ERROREVENTS, rem["metadata"]["namespace"], ee_name) if ee_name else None
+        policy = self.policies.for_namespace(rem["metadata"]["namespace"])
+        return initial_status(
+            self.decide(rem, now),
+            api.Origin.USER,
+            rem["metadata"].get("generation"),
+            requesters(rem, errorevent),
+            now,
+            policy,
+        )
+
+    def hard_stop(self, rem: dict[str, Any]) -> decisions.Decision | None:
+        """Re-checked right before a change: opt-out, excluded namespace, another active Remediation, ...
+        A hard stop then ends the Remediation; it never falls back to spec.action."""
+        decided = self.decide(rem, clock.now())
+        return decided if decided.mode == "skip" else None
 
     def effective_action(self, rem: dict[str, Any]) -> str:
         """The action to apply: spec.action after the decision's downgrades (HPAOwnsReplicas,
-        EscalatedAfterFailures, ActionNotSupported turn it into notify), decided again now, so what
-        initialise announced ("apply means notify") is what happens, and a later HPA is respected too."""
-        decided = self.decide(rem, clock.now())
-        return decided.action if decided.mode != "skip" else str(rem["spec"]["action"])
+        EscalatedAfterFailures, ActionNotSupported turn it into notify), decided again now."""
+        return self.decide(rem, clock.now()).action

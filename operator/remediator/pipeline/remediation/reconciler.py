@@ -8,8 +8,11 @@ and continues where it stopped.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
+
+from kubernetes.client.exceptions import ApiException
 
 from remediator import api
 from remediator.adapters.kube import Kube
@@ -17,8 +20,8 @@ from remediator.domain import clock
 from remediator.domain.actions.base import Refusal
 from remediator.locks import KeyedLocks
 from remediator.pipeline.policies import PolicySource
-from remediator.pipeline.remediation.apply import Applier
-from remediator.pipeline.remediation.approval import approval
+from remediator.pipeline.remediation.apply import Applier, api_message
+from remediator.pipeline.remediation.approval import approval, approval_voided, inputs_for
 from remediator.pipeline.remediation.decision import Decider
 from remediator.pipeline.remediation.status import StatusWriter
 from remediator.pipeline.remediation.transition import Transition
@@ -28,7 +31,8 @@ log = logging.getLogger(__name__)
 
 Step = Callable[[dict[str, Any]], Transition | None]
 # Phases whose next step follows at once; the others wait for an annotation, a deadline or the workload.
-_RUN_ON = frozenset({api.Phase.APPROVED, api.Phase.APPLYING})
+_RUN_ON = frozenset({api.Phase.APPROVED, api.Phase.APPLYING, api.Phase.UNDOING})
+_PERMANENT = {400, 403, 404, 405, 410, 422}
 
 
 class Reconciler:
@@ -49,10 +53,13 @@ class Reconciler:
         self.steps: dict[str | None, Step] = {
             None: self.decider.initialise,
             api.Phase.PENDING_APPROVAL: self._pending,
-            api.Phase.APPROVED: self.applier.prepare,
+            api.Phase.APPROVED: self._approved,
             api.Phase.APPLYING: self.applier.send,
-            api.Phase.VERIFYING: self.verifier.check,
+            api.Phase.VERIFYING: self._verify,
+            api.Phase.UNDOING: self._undo,
         }
+        self._guard_checked = 0.0
+        self._guard_installed = False
 
     def reconcile(self, rem: dict[str, Any]) -> str | None:
         """One pass; returns the phase it left (None when the object is gone).
@@ -72,13 +79,25 @@ class Reconciler:
     def _run(self, rem: dict[str, Any]) -> str | None:
         phase = (rem.get("status") or {}).get("phase")
         while (step := self.steps.get(phase)) is not None:
-            transition = step(rem)
+            try:
+                transition = step(rem)
+            except ApiException as err:
+                if err.status not in _PERMANENT:
+                    raise  # transient: the handler retries with a delay
+                # A 4xx that no retry can cure ends the Remediation with the reason, not an endless retry.
+                transition = Transition(
+                    api.Phase.FAILED,
+                    "PermanentAPIError",
+                    f"the API server refused with {err.status}: {api_message(err)}",
+                    warning=True,
+                    fields={"completedAt": clock.format_time(clock.now())},
+                )
             if transition is None or self._unchanged(rem, transition):
                 break
             rem = self.writer.write(rem, transition)
-            previous, phase = phase, transition.phase
-            if phase == api.Phase.FAILED and previous == api.Phase.VERIFYING:
-                self._undo(rem)
+            phase = transition.phase
+            if phase == api.Phase.PENDING_APPROVAL and transition.reason == "SpecChangedAfterApproval":
+                self._drop_approval(rem)
             if phase not in _RUN_ON:
                 break
         if api.is_final(phase) and self.on_final is not None:
@@ -91,13 +110,63 @@ class Reconciler:
         status = rem.get("status") or {}
         return t.phase == status.get("phase") and t.reason == status.get("reason") and t.event and not t.fields
 
-    def _pending(self, rem: dict[str, Any]) -> Transition | None:
-        expires = clock.parse_time((rem.get("status") or {}).get("expiresAt"))
-        return approval(rem["metadata"].get("annotations"), expires, clock.now())
+    def guard_installed(self) -> bool:
+        """The approval admission policy is there (re-checked at most every 30 s)."""
+        if time.monotonic() - self._guard_checked > 30:
+            self._guard_installed = self.kube.approval_guard_installed()
+            self._guard_checked = time.monotonic()
+        return self._guard_installed
 
-    def _undo(self, rem: dict[str, Any]) -> None:
+    def _pending(self, rem: dict[str, Any]) -> Transition | None:
+        return approval(inputs_for(rem, clock.now(), guard_installed=self.guard_installed(), allow_self=False))
+
+    def _approved(self, rem: dict[str, Any]) -> Transition:
+        """Right before the change: an approval of an older spec is void; a hard stop (opt-out, excluded
+        namespace, another active Remediation, ...) ends it as Skipped; otherwise plan, dry-run, record."""
+        voided = approval_voided(rem)
+        if voided is not None:
+            return voided
+        stop = self.decider.hard_stop(rem)
+        if stop is not None:
+            return Transition(
+                api.Phase.SKIPPED,
+                stop.reason.code,
+                f"not applied: {stop.message()}",
+                warning=True,
+                fields={"completedAt": clock.format_time(clock.now())},
+            )
+        return self.applier.prepare(rem)
+
+    def _verify(self, rem: dict[str, Any]) -> Transition | None:
+        """Verification's verdict; a failure whose change can be undone goes through Undoing, written first, so
+        a restart between the verdict and the undo still undoes it."""
+        verdict = self.verifier.check(rem)
+        if verdict is None or verdict.phase != api.Phase.FAILED or not self.applier.undoable(rem):
+            return verdict
+        return Transition(
+            api.Phase.UNDOING,
+            verdict.reason,
+            f"{verdict.message}; undoing the change",
+            warning=True,
+            fields=verdict.fields,
+        )
+
+    def _undo(self, rem: dict[str, Any]) -> Transition:
         result = self.applier.undo(rem)
-        if isinstance(result, Refusal):
-            self.writer.events(rem, result.code, result.message, warning=True)
-        elif result is not None:
-            self.writer.write(rem, result)
+        status = rem.get("status") or {}
+        if isinstance(result, Transition):
+            return result
+        message = result.message if isinstance(result, Refusal) else "nothing to undo"
+        return Transition(
+            api.Phase.FAILED,
+            result.code if isinstance(result, Refusal) else "NotUndone",
+            f"{status.get('message') or 'verification failed'}; {message}",
+            warning=True,
+            fields={"completedAt": status.get("completedAt") or clock.format_time(clock.now())},
+        )
+
+    def _drop_approval(self, rem: dict[str, Any]) -> None:
+        meta = rem["metadata"]
+        keys = [api.APPROVE, api.REJECT, api.APPROVER, api.APPROVED_GENERATION]
+        if any(k in (meta.get("annotations") or {}) for k in keys):
+            self.kube.remove_annotations(api.REMEDIATIONS, meta["namespace"], meta["name"], keys)
