@@ -8,6 +8,7 @@ import pytest
 
 from remediator.domain.actions import Plan, PlanContext, Refusal, plan
 from remediator.domain.patch_guard import (
+    DNS1123_SUBDOMAIN,
     check_config_patch,
     is_dns1123_subdomain,
     patch_refusal,
@@ -239,3 +240,16 @@ def test_update_config_only_edits_a_configmap_the_workload_reads() -> None:
 def test_update_config_refuses_invalid_configmap_keys() -> None:
     result = update_config({"configMapName": "app-config", "configPatch": {"a/b": "2"}}, configmap=CM)
     assert isinstance(result, Refusal) and result.code == "InvalidConfigPatch"
+
+
+def test_the_crd_checks_the_same_names() -> None:
+    import pathlib
+
+    import yaml
+
+    crd = pathlib.Path(__file__).resolve().parents[3] / "crds" / "remediations.remediator.dev.yaml"
+    schema = yaml.safe_load(crd.read_text())["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    spec = schema["properties"]["spec"]["properties"]
+    for field in (spec["parameters"]["properties"]["configMapName"], spec["target"]["properties"]["podName"],
+                  spec["errorEventRef"]["properties"]["name"]):
+        assert field["pattern"] == DNS1123_SUBDOMAIN.pattern and field["maxLength"] == 253
