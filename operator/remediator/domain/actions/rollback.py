@@ -6,7 +6,15 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from remediator.domain.actions.base import Change, Patch, Plan, PlanContext, Refusal, drift_refusal
+from remediator.domain.actions.base import (
+    Change,
+    Patch,
+    Plan,
+    PlanContext,
+    Refusal,
+    drift_refusal,
+    number_parameter,
+)
 
 ACTION = "rollback"
 REVISION = "deployment.kubernetes.io/revision"
@@ -96,7 +104,10 @@ def plan(ctx: PlanContext) -> Plan | Refusal:
         return Refusal("NoRevision", f"Deployment {ref.name} has no {REVISION} annotation yet")
     owned = [rs for rs in _owned(ctx.workload, ctx.replicasets) if _revision(rs) is not None]
     current_rs = next((rs for rs in owned if _revision(rs) == current_rev), None)
-    wanted = int(ctx.parameters.get("toRevision") or 0)
+    requested = number_parameter(ctx.parameters, "toRevision", 0, 2**63 - 1, integer=True)
+    if isinstance(requested, Refusal):
+        return requested
+    wanted = int(requested or 0)
     if wanted:
         if wanted == current_rev:
             return Refusal("AlreadyAtRevision", f"Deployment {ref.name} is already at revision {wanted}")
