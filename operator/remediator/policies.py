@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from remediator.adapters.kube import Kube
-from remediator.domain.policy import Policy, merge
+from remediator.domain.policy import Policy, merge, override
 from remediator.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,8 @@ class PolicySource:
                 continue
             try:
                 # Global dry-run is the operator's switch: a namespace policy may add dry-run, never lift it.
-                merged = merge(policy, spec)
+                # The cluster default may loosen the built-ins; a namespace policy may only tighten.
+                merged = override(policy, spec) if scope == "cluster" else merge(policy, spec)
                 policy = merged.model_copy(update={"dry_run": True}) if policy.dry_run else merged
             except (ValidationError, ValueError) as err:
                 log.warning("ignoring invalid %s RemediationPolicy for %s: %s", scope, namespace, err)
