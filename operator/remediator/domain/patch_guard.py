@@ -142,6 +142,30 @@ def referenced_names(workload: Mapping[str, Any]) -> tuple[frozenset[str], froze
     return frozenset(configmaps), frozenset(secrets)
 
 
+# What decides a Pod's privileges, beyond what it runs: a rollback must not change these (see privileges()).
+_POD_PRIVILEGE_FIELDS = ("securityContext", "hostPID", "hostNetwork", "hostIPC", "hostUsers", "hostAliases",
+                         "serviceAccountName", "serviceAccount", "automountServiceAccountToken", "volumes",
+                         "runtimeClassName", "shareProcessNamespace")
+_CONTAINER_PRIVILEGE_FIELDS = ("securityContext", "volumeMounts", "volumeDevices")
+
+
+def privileges(pod_template: Mapping[str, Any]) -> dict[str, Any]:
+    """The privilege-relevant parts of a Pod template: pod security and host fields, service account, volumes,
+    per container its securityContext and mounts, and the Secrets referenced. Two templates with equal
+    privileges() differ only in what they run and how they are configured, not in what they may reach."""
+    spec = pod_template.get("spec") or {}
+    out: dict[str, Any] = {key: spec.get(key) for key in _POD_PRIVILEGE_FIELDS if spec.get(key) is not None}
+    for list_key in ("containers", "initContainers", "ephemeralContainers"):
+        for container in spec.get(list_key) or []:
+            fields = {k: container.get(k) for k in _CONTAINER_PRIVILEGE_FIELDS if container.get(k) is not None}
+            if fields:
+                out[f"{list_key}[{container.get('name')}]"] = fields
+    secrets = referenced_names({"kind": "Pod", "spec": spec})[1]
+    if secrets:
+        out["secrets"] = sorted(secrets)
+    return out
+
+
 def _item_label(item: Any, index: int) -> str:
     if isinstance(item, Mapping) and isinstance(item.get("name"), str):
         return f"[{item['name']}]"

@@ -15,6 +15,7 @@ from remediator.domain.actions.base import (
     drift_refusal,
     number_parameter,
 )
+from remediator.domain.patch_guard import privileges
 
 ACTION = "rollback"
 REVISION = "deployment.kubernetes.io/revision"
@@ -75,6 +76,13 @@ def _to(ctx: PlanContext, source: Mapping[str, Any], current_rev: int, current_r
     if template == current:
         return Refusal("AlreadyAtRevision", f"{ref.name} already runs the Pod template of revision "
                                             f"{_revision(source)}")
+    was, becomes = privileges(current), privileges(template)
+    if was != becomes:
+        # An older template may run privileged, mount host paths or read other Secrets: a human decides.
+        changed = sorted(k for k in set(was) | set(becomes) if was.get(k) != becomes.get(k))
+        return Refusal("RollbackChangesPrivileges", f"revision {_revision(source)} of {ref.name} differs from the "
+                                                    f"current template in {', '.join(changed)[:300]}; roll back "
+                                                    "by hand if that is intended")
     ops: list[dict[str, Any]] = [
         # Guard: fail the patch if the Deployment moved to another revision since we read it.
         {"op": "test", "path": "/metadata/annotations/" + REVISION.replace("~", "~0").replace("/", "~1"),

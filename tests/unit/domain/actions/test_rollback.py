@@ -93,3 +93,15 @@ def test_unusable_to_revision_is_refused_not_raised() -> None:
         result = plan("rollback", PlanContext(deploy_at_rev3(), replicasets=history(),
                                               parameters={"toRevision": value}))
         assert isinstance(result, Refusal) and result.code == "InvalidParameter", value
+
+
+def test_rollback_to_a_more_privileged_template_is_refused() -> None:
+    rs = history()
+    old = rs[0]["spec"]["template"]["spec"]
+    old["hostPID"] = True
+    old["containers"][0]["securityContext"] = {"privileged": True}
+    result = plan("rollback", PlanContext(deploy_at_rev3(), replicasets=rs, parameters={"toRevision": 1}))
+    assert isinstance(result, Refusal) and result.code == "RollbackChangesPrivileges"
+    assert "containers[app]" in result.message and "hostPID" in result.message
+    # Revision 2 differs only in its image: allowed.
+    assert isinstance(plan("rollback", PlanContext(deploy_at_rev3(), replicasets=rs)), Plan)
