@@ -1,13 +1,19 @@
 """The remediation policy (RemediationPolicy spec and cluster default), its merge and scope checks.
 
 Bounds mirror crds/remediationpolicies.remediator.dev.yaml, so a spec the API server accepts validates here.
+Two ways to combine policies: override() for the trusted cluster default over the built-ins (it may loosen),
+and merge()/merge_namespace() for a namespace's RemediationPolicy, which may only tighten: whoever can
+write a RemediationPolicy in one namespace must not be able to raise the cluster's limits there. The
+field-by-field rule is the STRICTER table below.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import operator
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -103,6 +109,7 @@ class Policy(_Spec):
 
 
 _SCOPE_FIELDS = ("includeNamespaces", "excludeNamespaces", "include_namespaces", "exclude_namespaces")
+_INCLUDE_FIELDS = ("includeNamespaces", "include_namespaces")
 
 
 def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -115,18 +122,126 @@ def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, 
     return out
 
 
-def merge(cluster: Policy, namespace_spec: Mapping[str, Any] | None) -> Policy:
-    """The effective policy of a namespace: its RemediationPolicy spec overrides the cluster's field by field.
+def override(base: Policy, spec: Mapping[str, Any] | None) -> Policy:
+    """`spec` over `base` field by field, as the cluster-default RemediationPolicy sets the operator's defaults.
 
-    Nested objects (rateLimit, blastRadius, gitOps) merge key by key; lists replace. The namespace spec may
-    not change scope: includeNamespaces/excludeNamespaces always come from the cluster policy, so a namespace
-    cannot bring itself into scope (it can still leave with the remediator.dev/ignore annotation). Raises
-    pydantic.ValidationError, with the offending field named, for an invalid spec.
+    Only for a policy as trusted as `base` (the cluster default, written by whoever runs the operator): it may
+    loosen. Nested objects (rateLimit, blastRadius, gitOps) merge key by key; lists replace. Scope fields are
+    not taken (as before). Raises pydantic.ValidationError, with the offending field named, for an invalid spec.
+    """
+    if not spec:
+        return base
+    clean = _to_aliases(Policy, {k: v for k, v in spec.items() if k not in _SCOPE_FIELDS})
+    return Policy.model_validate(_deep_merge(base.to_spec(), clean))
+
+
+def _stricter_escalation(cluster: int, namespace: int) -> int:
+    # 0 means "never escalate": the loosest value, so it wins only when both ask for it.
+    if cluster == 0 or namespace == 0:
+        return max(cluster, namespace)
+    return min(cluster, namespace)
+
+
+def _smaller_ceiling(cluster: str, namespace: str) -> str:
+    return namespace if parse_quantity(namespace) < parse_quantity(cluster) else cluster
+
+
+def _intersection(cluster: tuple[Any, ...], namespace: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(a for a in cluster if a in namespace)
+
+
+def _union(cluster: tuple[Any, ...], namespace: tuple[Any, ...]) -> tuple[Any, ...]:
+    return (*cluster, *(a for a in namespace if a not in cluster))
+
+
+def _cluster_only(cluster: Any, namespace: Any) -> Any:
+    return cluster
+
+
+# How a namespace policy combines with the cluster default, field by field: the stricter always wins.
+# Keys are attribute paths; test_policy.py checks every Policy field has a rule, so a new field needs a decision.
+STRICTER: dict[str, Callable[[Any, Any], Any]] = {
+    "auto_apply_threshold": max,  # needs more confidence to act alone
+    "auto_apply_actions": _intersection,  # may only drop actions from automatic application
+    "max_replicas": min,
+    "memory_growth_factor": min,  # smaller steps (each step is still capped at the ceiling)
+    "memory_ceiling": _smaller_ceiling,
+    "include_namespaces": _cluster_only,  # a namespace cannot bring itself into scope
+    "exclude_namespaces": _union,  # may only add exclusions
+    "dry_run": operator.or_,  # may switch dry-run on, never off
+    "rate_limit.per_workload_per_hour": min,
+    "rate_limit.cluster_per_minute": min,
+    "cooldown_seconds": max,
+    "backoff_factor": max,
+    "max_cooldown_seconds": max,  # with cooldown_seconds by max, maxCooldown >= cooldown still holds
+    "escalate_after_failures": _stricter_escalation,  # escalate sooner; 0 (never) cannot switch it off
+    "blast_radius.max_pod_fraction": min,
+    "blast_radius.min_ready_pods": max,
+    "blast_radius.max_in_flight_per_namespace": min,
+    "git_ops.respect": operator.or_,  # may start respecting GitOps, never stop
+    "approval_ttl_seconds": min,  # a stale proposal expires sooner rather than being approved late
+    "verify_window_seconds": max,  # watches longer before calling a change a success
+    "undo_on_failure": _union,  # may ask for more automatic undo (back to the state before), never less
+}
+
+
+@dataclass(frozen=True)
+class MergedPolicy:
+    """A namespace's effective policy, and the fields (camelCase paths) where its own spec was looser."""
+
+    policy: Policy
+    clamped: tuple[str, ...] = ()
+
+    def note(self) -> str:
+        """A sentence for a condition or log line; empty when nothing was clamped."""
+        if not self.clamped:
+            return ""
+        return ("kept at the cluster default because a namespace policy may only tighten it: "
+                + ", ".join(self.clamped))
+
+
+def _stricter(model: type[BaseModel], cluster: BaseModel, wanted: BaseModel, prefix: str, shown_prefix: str,
+              clamped: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        path, shown = prefix + name, shown_prefix + (info.alias or name)
+        a, b = getattr(cluster, name), getattr(wanted, name)
+        sub = info.annotation
+        if isinstance(sub, type) and issubclass(sub, BaseModel):
+            out[name] = sub.model_validate(_stricter(sub, a, b, path + ".", shown + ".", clamped))
+            continue
+        value = STRICTER[path](a, b)
+        if value != b:
+            clamped.append(shown)
+        out[name] = value
+    return out
+
+
+def merge_namespace(cluster: Policy, namespace_spec: Mapping[str, Any] | None) -> MergedPolicy:
+    """The effective policy of a namespace: its RemediationPolicy spec may only make the cluster's stricter.
+
+    Each field combines by its STRICTER rule (min for maxima, ceilings, rates, in-flight and blast radius;
+    max for thresholds, cooldowns, backoff, minimum ready Pods and the verify window; dry-run and GitOps
+    respect can only be switched on; auto-apply actions only intersect; exclusions and undo actions only add;
+    includeNamespaces stays the cluster's). A looser value is not an error: it is replaced by the cluster's
+    and named in `clamped`. Raises pydantic.ValidationError, with the offending field named, for an invalid
+    spec (nested objects merge key by key first, so a partial rateLimit is fine).
     """
     if not namespace_spec:
-        return cluster
-    spec = _to_aliases(Policy, {k: v for k, v in namespace_spec.items() if k not in _SCOPE_FIELDS})
-    return Policy.model_validate(_deep_merge(cluster.to_spec(), spec))
+        return MergedPolicy(cluster)
+    wanted_include = next((namespace_spec[k] for k in _INCLUDE_FIELDS if k in namespace_spec), None)
+    spec = _to_aliases(Policy, {k: v for k, v in namespace_spec.items() if k not in _INCLUDE_FIELDS})
+    wanted = Policy.model_validate(_deep_merge(cluster.to_spec(), spec))
+    clamped: list[str] = []
+    policy = Policy.model_validate(_stricter(Policy, cluster, wanted, "", "", clamped))
+    if wanted_include is not None and tuple(wanted_include) != cluster.include_namespaces:
+        clamped.append("includeNamespaces")
+    return MergedPolicy(policy, tuple(dict.fromkeys(clamped)))
+
+
+def merge(cluster: Policy, namespace_spec: Mapping[str, Any] | None) -> Policy:
+    """merge_namespace(...).policy: the namespace's effective policy, never looser than the cluster's."""
+    return merge_namespace(cluster, namespace_spec).policy
 
 
 def _to_aliases(model: type[BaseModel], data: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from remediator import api
 from remediator.adapters.kube import Kube
 from remediator.domain import clock
 from remediator.domain.conditions import make_condition, set_condition
-from remediator.domain.policy import Policy, merge
+from remediator.domain.policy import Policy, merge, merge_namespace, override
 from remediator.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,8 @@ class PolicySource:
                 continue
             try:
                 # Global dry-run is the operator's switch: a namespace policy may add dry-run, never lift it.
-                merged = merge(policy, spec)
+                # The cluster default may loosen the built-ins; a namespace policy may only tighten.
+                merged = override(policy, spec) if scope == "cluster" else merge(policy, spec)
                 policy = merged.model_copy(update={"dry_run": True}) if policy.dry_run else merged
             except (ValidationError, ValueError) as err:
                 log.warning("ignoring invalid %s RemediationPolicy for %s: %s", scope, namespace, err)
@@ -78,10 +79,12 @@ class PolicySource:
         """The RemediationPolicy's conditions with `Valid` saying whether the operator will use it, so its
         author sees a bad policy in `kubectl describe` instead of only in the operator's log."""
         try:
-            merge(self.base(), spec)
+            merged = merge_namespace(self.base(), spec)
         except (ValidationError, ValueError) as err:
             message = f"ignored, the defaults apply instead: {err}"
             cond = make_condition(api.PolicyCondition.VALID, False, "InvalidPolicy", message, clock.now())
         else:
-            cond = make_condition(api.PolicyCondition.VALID, True, "Accepted", "in effect", clock.now())
+            note = merged.note() if merged.clamped else ""
+            text = f"in effect; {note}" if note else "in effect"
+            cond = make_condition(api.PolicyCondition.VALID, True, "Accepted", text, clock.now())
         return set_condition(conditions, cond)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -148,6 +149,26 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
         else:
             out[key] = copy.deepcopy(value)
     return out
+
+
+def number_parameter(
+    parameters: Mapping[str, Any], name: str, minimum: float, maximum: float, integer: bool = False
+) -> int | float | Refusal | None:
+    """parameters[name] as a number within [minimum, maximum] (the CRD's bounds); None when absent.
+
+    The CRD validates these, but a spec written before it (or without it) reaches the planner as is; a value
+    that cannot be used is refused with a reason rather than raising, which would retry forever.
+    """
+    value = parameters.get(name)
+    if value is None:
+        return None
+    # bool is an int to Python, never a count to a human; strings are not coerced either.
+    ok_type = isinstance(value, int) if integer else isinstance(value, int | float)
+    if isinstance(value, bool) or not ok_type or not math.isfinite(value) or not minimum <= value <= maximum:
+        kind = "an integer" if integer else "a number"
+        return Refusal("InvalidParameter", f"parameters.{name} must be {kind} from {minimum:g} to {maximum:g}, "
+                                           f"not {str(value)[:40]!r}")
+    return value
 
 
 def drift_refusal(change: Change, now_value: Any) -> Refusal:

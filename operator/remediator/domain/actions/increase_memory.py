@@ -14,6 +14,7 @@ from remediator.domain.actions.base import (
     Refusal,
     drift_refusal,
     find_container,
+    number_parameter,
     pod_spec,
     template_patch,
 )
@@ -26,6 +27,13 @@ ACTION = "increase_memory"
 def _memory(container: Mapping[str, Any], kind: str) -> str | None:
     value = ((container.get("resources") or {}).get(kind) or {}).get("memory")
     return str(value) if value is not None else None
+
+
+def _bytes(quantity: str | None) -> int | None:
+    try:
+        return parse_quantity(quantity) if quantity else None
+    except ValueError:
+        return None
 
 
 def _oom_container(ctx: PlanContext) -> str | None:
@@ -80,9 +88,18 @@ def plan(ctx: PlanContext) -> Plan | Refusal:
     limit_text, request_text = _memory(container, "limits"), _memory(container, "requests")
     ceiling = ctx.policy.memory_ceiling_bytes
     explicit = ctx.parameters.get("memoryLimit")
-    old_limit = parse_quantity(limit_text) if limit_text else None
+    factor_param = number_parameter(ctx.parameters, "memoryFactor", 1.0, 8.0)
+    if isinstance(factor_param, Refusal):
+        return factor_param
+    old_limit = _bytes(limit_text)
     if explicit is not None:
-        wanted = parse_quantity(str(explicit))
+        wanted_or_none = _bytes(explicit) if isinstance(explicit, str) and len(explicit) <= 32 else None
+        if wanted_or_none is None:  # refused, not raised: an exception would retry forever
+            return Refusal("InvalidParameter", f"parameters.memoryLimit {str(explicit)[:40]!r} is not a memory "
+                                               "quantity such as 512Mi or 1Gi")
+        wanted = wanted_or_none  # capped at policy.memoryCeiling below
+        if wanted <= 0:  # a zero memory limit means no limit at all
+            return Refusal("InvalidParameter", f"parameters.memoryLimit {explicit} would remove the limit")
         if old_limit is not None and wanted <= old_limit:
             return Refusal("NotAnIncrease",
                            f"memoryLimit {explicit} is not above the current limit {limit_text}")
@@ -90,7 +107,7 @@ def plan(ctx: PlanContext) -> Plan | Refusal:
         return Refusal("NoMemoryLimit", f"container {chosen} has no memory limit to grow; "
                                         "give parameters.memoryLimit")
     else:
-        factor = float(ctx.parameters.get("memoryFactor") or ctx.policy.memory_growth_factor)
+        factor = float(factor_param or ctx.policy.memory_growth_factor)
         if factor <= 1.0:
             return Refusal("NotAnIncrease", f"memory factor {factor} would not increase the limit")
         wanted = int(old_limit * factor)

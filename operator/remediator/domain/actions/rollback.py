@@ -6,7 +6,16 @@ import copy
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from remediator.domain.actions.base import Change, Patch, Plan, PlanContext, Refusal, drift_refusal
+from remediator.domain.actions.base import (
+    Change,
+    Patch,
+    Plan,
+    PlanContext,
+    Refusal,
+    drift_refusal,
+    number_parameter,
+)
+from remediator.domain.patch_guard import privileges
 
 ACTION = "rollback"
 REVISION = "deployment.kubernetes.io/revision"
@@ -67,6 +76,13 @@ def _to(ctx: PlanContext, source: Mapping[str, Any], current_rev: int, current_r
     if template == current:
         return Refusal("AlreadyAtRevision", f"{ref.name} already runs the Pod template of revision "
                                             f"{_revision(source)}")
+    was, becomes = privileges(current), privileges(template)
+    if was != becomes:
+        # An older template may run privileged, mount host paths or read other Secrets: a human decides.
+        changed = sorted(k for k in set(was) | set(becomes) if was.get(k) != becomes.get(k))
+        return Refusal("RollbackChangesPrivileges", f"revision {_revision(source)} of {ref.name} differs from the "
+                                                    f"current template in {', '.join(changed)[:300]}; roll back "
+                                                    "by hand if that is intended")
     ops: list[dict[str, Any]] = [
         # Guard: fail the patch if the Deployment moved to another revision since we read it.
         {"op": "test", "path": "/metadata/annotations/" + REVISION.replace("~", "~0").replace("/", "~1"),
@@ -96,7 +112,10 @@ def plan(ctx: PlanContext) -> Plan | Refusal:
         return Refusal("NoRevision", f"Deployment {ref.name} has no {REVISION} annotation yet")
     owned = [rs for rs in _owned(ctx.workload, ctx.replicasets) if _revision(rs) is not None]
     current_rs = next((rs for rs in owned if _revision(rs) == current_rev), None)
-    wanted = int(ctx.parameters.get("toRevision") or 0)
+    requested = number_parameter(ctx.parameters, "toRevision", 0, 2**63 - 1, integer=True)
+    if isinstance(requested, Refusal):
+        return requested
+    wanted = int(requested or 0)
     if wanted:
         if wanted == current_rev:
             return Refusal("AlreadyAtRevision", f"Deployment {ref.name} is already at revision {wanted}")

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import math
 
-from remediator.domain.actions.base import Change, Patch, Plan, PlanContext, Refusal, drift_refusal
+from remediator.domain.actions.base import (
+    Change,
+    Patch,
+    Plan,
+    PlanContext,
+    Refusal,
+    drift_refusal,
+    number_parameter,
+)
 from remediator.domain.types import WorkloadRef
 
 ACTION = "scale_up"
@@ -20,9 +28,11 @@ def plan(ctx: PlanContext) -> Plan | Refusal:
         return Refusal("HPAOwnsReplicas", f"a HorizontalPodAutoscaler owns the replicas of {ref.name}")
     current = int((ctx.workload.get("spec") or {}).get("replicas", 1))
     cap = ctx.policy.max_replicas
-    requested = ctx.parameters.get("replicas")
+    requested = number_parameter(ctx.parameters, "replicas", 1, 1000, integer=True)
+    if isinstance(requested, Refusal):
+        return requested
     if requested is not None:
-        wanted = int(requested)
+        wanted = int(requested)  # clamped to policy.maxReplicas below
         if wanted <= current:
             return Refusal("NotAnIncrease",
                            f"parameters.replicas {wanted} is not above the current {current}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -17,12 +18,12 @@ from remediator.domain.actions.base import (
     drift_refusal,
 )
 from remediator.domain.clock import format_time
+from remediator.domain.patch_guard import is_dns1123_subdomain, patch_refusal, referenced_names
 from remediator.domain.types import WorkloadRef
 
 ACTION = "update_config"
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
-_WORKLOAD_TOP = {"spec", "metadata"}
-_METADATA_KEYS = {"labels", "annotations"}
+_CONFIG_KEY = re.compile(r"^[-._a-zA-Z0-9]+$")
 
 
 def restart_patch(when: datetime) -> dict[str, Any]:
@@ -46,20 +47,10 @@ def _configmap_data(patch: Mapping[str, Any]) -> dict[str, Any] | Refusal:
     bad = [k for k, v in data.items() if v is not None and not isinstance(v, str)]
     if bad:
         return Refusal("InvalidConfigPatch", f"ConfigMap values must be strings; not for {', '.join(bad)}")
+    bad = [str(k)[:64] for k in data if not _CONFIG_KEY.match(str(k)) or len(str(k)) > 253]
+    if bad:  # the API server would refuse them on every retry
+        return Refusal("InvalidConfigPatch", f"invalid ConfigMap keys: {', '.join(bad)}")
     return dict(data)
-
-
-def _workload_patch_refusal(patch: Mapping[str, Any]) -> Refusal | None:
-    if not set(patch) <= _WORKLOAD_TOP:
-        extra = ", ".join(sorted(set(patch) - _WORKLOAD_TOP))
-        return Refusal("InvalidConfigPatch",
-                       f"a workload configPatch may only change spec and metadata, not {extra}")
-    if not set(patch.get("metadata") or {}) <= _METADATA_KEYS:
-        return Refusal("InvalidConfigPatch",
-                       "a workload configPatch may only change metadata labels and annotations")
-    if "selector" in (patch.get("spec") or {}):
-        return Refusal("InvalidConfigPatch", "spec.selector is immutable; a configPatch cannot change it")
-    return None
 
 
 def plan(ctx: PlanContext) -> Plan | Refusal:
@@ -70,16 +61,31 @@ def plan(ctx: PlanContext) -> Plan | Refusal:
     """
     ref = ctx.ref
     config_patch = ctx.parameters.get("configPatch")
+    cm_name = ctx.parameters.get("configMapName")
+    if isinstance(config_patch, list) and config_patch:  # JSON Patch: never accepted; refused naming its paths
+        return patch_refusal(config_patch, ctx.workload) or Refusal("InvalidConfigPatch", "JSON Patch is refused")
     if not config_patch or not isinstance(config_patch, Mapping):
         return Refusal("NoConfigPatch", "update_config needs parameters.configPatch")
+    if cm_name is None:
+        # Before anything else: a workload patch is sent with the operator's rights, not the author's.
+        forbidden = patch_refusal(config_patch, ctx.workload, memory_ceiling_bytes=ctx.policy.memory_ceiling_bytes)
+        if forbidden is not None:
+            return forbidden
+    elif not is_dns1123_subdomain(cm_name):
+        # Refused here, for good: an invalid name would fail the API call on every retry.
+        return Refusal("InvalidParameter", f"configMapName {str(cm_name)[:80]!r} is not a valid ConfigMap name "
+                                           "(DNS-1123 subdomain, at most 253 characters)")
     if ref.kind not in TEMPLATE_KINDS:
         return Refusal("ActionNotSupported", f"update_config cannot restart a {ref.kind}")
     if ctx.now is None:
         raise ValueError("update_config needs PlanContext.now for the restartedAt annotation")
     restart = restart_patch(ctx.now)
     stamp = format_time(ctx.now)
-    cm_name = ctx.parameters.get("configMapName")
-    if cm_name:
+    if cm_name is not None:
+        if cm_name not in referenced_names(ctx.workload)[0]:
+            # Otherwise any ConfigMap of the namespace could be rewritten through the operator.
+            return Refusal("ConfigMapNotReferenced", f"{ref.kind} {ref.name} does not use ConfigMap {cm_name}; "
+                                                     "update_config only edits a ConfigMap the workload reads")
         cm = ctx.configmap
         if cm is None or (cm.get("metadata") or {}).get("name") != cm_name:
             return Refusal("ConfigMapNotFound", f"ConfigMap {cm_name} was not found in {ref.namespace}")
@@ -99,9 +105,6 @@ def plan(ctx: PlanContext) -> Plan | Refusal:
             after={"configMap": cm_name, "data": data, "restartedAt": stamp},
             patches=(Patch(cm_ref, {"data": data}, "merge"), Patch(ref, restart, "strategic")),
         )
-    refusal = _workload_patch_refusal(config_patch)
-    if refusal is not None:
-        return refusal
     return Plan(
         action=ACTION,
         target=ref,

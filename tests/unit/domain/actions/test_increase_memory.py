@@ -90,3 +90,16 @@ def test_undo_restores_previous_resources_and_removes_added_request() -> None:
     assert container == {"name": "app", "resources": {"limits": {"memory": "256Mi"}}}
     drifted = undo("increase_memory", result.change(), PlanContext(deployment()))
     assert isinstance(drifted, Refusal) and drifted.code == "Drifted"
+
+
+def test_unusable_memory_parameters_are_refused_not_raised() -> None:
+    for params in ({"memoryLimit": "lots"}, {"memoryLimit": 512}, {"memoryLimit": "0"}, {"memoryFactor": "2"},
+                   {"memoryFactor": 9}, {"memoryFactor": float("nan")}, {"memoryFactor": True}):
+        result = plan("increase_memory", PlanContext(deployment(), container_name="app", parameters=params))
+        assert isinstance(result, Refusal) and result.code == "InvalidParameter", params
+
+
+def test_a_large_factor_is_still_capped_at_the_ceiling() -> None:
+    result = plan("increase_memory", PlanContext(deployment(), container_name="app", parameters={"memoryFactor": 8},
+                                                 policy=Policy(memory_ceiling="1Gi")))
+    assert isinstance(result, Plan) and result.after["limits"] == {"memory": "1Gi"}

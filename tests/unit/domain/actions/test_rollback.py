@@ -86,3 +86,22 @@ def test_undo_rollback_returns_to_the_replaced_template() -> None:
     assert back.patches[0].body[1]["value"]["spec"]["containers"][0]["image"] == IMG + "1.2"
     assert back.patches[0].body[0]["value"] == "4"
     assert isinstance(undo("rollback", result.change()), Refusal)
+
+
+def test_unusable_to_revision_is_refused_not_raised() -> None:
+    for value in ("two", -1, 1.5, True):
+        result = plan("rollback", PlanContext(deploy_at_rev3(), replicasets=history(),
+                                              parameters={"toRevision": value}))
+        assert isinstance(result, Refusal) and result.code == "InvalidParameter", value
+
+
+def test_rollback_to_a_more_privileged_template_is_refused() -> None:
+    rs = history()
+    old = rs[0]["spec"]["template"]["spec"]
+    old["hostPID"] = True
+    old["containers"][0]["securityContext"] = {"privileged": True}
+    result = plan("rollback", PlanContext(deploy_at_rev3(), replicasets=rs, parameters={"toRevision": 1}))
+    assert isinstance(result, Refusal) and result.code == "RollbackChangesPrivileges"
+    assert "containers[app]" in result.message and "hostPID" in result.message
+    # Revision 2 differs only in its image: allowed.
+    assert isinstance(plan("rollback", PlanContext(deploy_at_rev3(), replicasets=rs)), Plan)

@@ -56,3 +56,18 @@ def test_undo_scale_up_restores_and_refuses_after_drift() -> None:
     assert isinstance(back, Plan) and back.patches[0].body == {"spec": {"replicas": 4}}
     drift = undo("scale_up", change, PlanContext(deployment(replicas=8)))
     assert isinstance(drift, Refusal) and drift.code == "Drifted"
+
+
+@pytest.mark.parametrize("replicas", ["50", 2.5, True, 0, -3, 10**6, None])
+def test_unusable_replicas_are_refused_not_raised(replicas: object) -> None:
+    result = plan("scale_up", PlanContext(deployment(replicas=3), parameters={"replicas": replicas}))
+    if replicas is None:  # absent: the default step
+        assert isinstance(result, Plan)
+    else:
+        assert isinstance(result, Refusal) and result.code == "InvalidParameter"
+
+
+def test_requested_replicas_are_clamped_to_a_stricter_policy() -> None:
+    result = plan("scale_up", PlanContext(deployment(replicas=2), parameters={"replicas": 1000},
+                                          policy=Policy(max_replicas=3)))
+    assert isinstance(result, Plan) and result.after == {"replicas": 3}

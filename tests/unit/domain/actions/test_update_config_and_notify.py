@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from remediator.domain.actions import Plan, PlanContext, Refusal, plan, undo
-from tests.unit.domain.builders import NS, T0, deployment, pod
+from tests.unit.domain.builders import NS, T0, container_spec, deployment, pod
 
 CM = {
     "apiVersion": "v1",
@@ -11,6 +11,8 @@ CM = {
     "metadata": {"name": "app-config", "namespace": NS},
     "data": {"LOG_LEVEL": "debug", "DATABASE_URL": "postgres://db:5432/shop"},
 }
+# The workload must read the ConfigMap update_config edits (ConfigMapNotReferenced otherwise).
+USES_CM = [{**container_spec(), "envFrom": [{"configMapRef": {"name": "app-config"}}]}]
 RESTART = {
     "spec": {
         "template": {
@@ -27,7 +29,9 @@ def test_update_config_without_config_patch_is_refused() -> None:
 
 def test_update_config_patches_configmap_then_restarts_rollout() -> None:
     params = {"configMapName": "app-config", "configPatch": {"data": {"LOG_LEVEL": "info", "NEW_KEY": "1"}}}
-    result = plan("update_config", PlanContext(deployment(), parameters=params, configmap=CM, now=T0))
+    result = plan(
+        "update_config", PlanContext(deployment(containers=USES_CM), parameters=params, configmap=CM, now=T0)
+    )
     assert isinstance(result, Plan)
     cm_patch, restart = result.patches
     assert (cm_patch.target.kind, cm_patch.target.name, cm_patch.patch_type) == (
@@ -42,7 +46,9 @@ def test_update_config_patches_configmap_then_restarts_rollout() -> None:
 
 def test_update_config_undo_restores_configmap_values() -> None:
     params = {"configMapName": "app-config", "configPatch": {"LOG_LEVEL": "info"}}
-    result = plan("update_config", PlanContext(deployment(), parameters=params, configmap=CM, now=T0))
+    result = plan(
+        "update_config", PlanContext(deployment(containers=USES_CM), parameters=params, configmap=CM, now=T0)
+    )
     assert isinstance(result, Plan)
     changed = {**CM, "data": {**CM["data"], "LOG_LEVEL": "info"}}
     back = undo("update_config", result.change(), PlanContext(deployment(), configmap=changed, now=T0))
@@ -73,15 +79,16 @@ def test_update_config_workload_patch_merges_restart_annotation() -> None:
 
 
 def test_update_config_rejects_selector_and_unknown_fields() -> None:
+    # The patch guard (test_patch_guard.py) refuses these before anything else, naming the path.
     bad = plan(
         "update_config",
         PlanContext(deployment(), now=T0, parameters={"configPatch": {"spec": {"selector": {}}}}),
     )
-    assert isinstance(bad, Refusal) and bad.code == "InvalidConfigPatch"
+    assert isinstance(bad, Refusal) and bad.code == "ForbiddenPatchField" and "spec.selector" in bad.message
     bad = plan(
         "update_config", PlanContext(deployment(), now=T0, parameters={"configPatch": {"kind": "Job"}})
     )
-    assert isinstance(bad, Refusal) and bad.code == "InvalidConfigPatch"
+    assert isinstance(bad, Refusal) and bad.code == "ForbiddenPatchField" and "kind" in bad.message
 
 
 def test_notify_changes_nothing_and_carries_the_note() -> None:
