@@ -63,6 +63,9 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **kwargs: Any) -
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=api.KOPF_PREFIX)
     settings.peering.name = opts.peering
     settings.peering.mandatory = True
+    # A dead replica's peering record counts for this long: the standby takes over within about that time
+    # (kopf's default of 60 s left the cluster without an acting replica for up to a minute).
+    settings.peering.lifetime = opts.peering_lifetime_seconds
     # Replicas need distinct priorities: the highest acts, the others wait (equal ones would all freeze).
     settings.peering.priority = int(os.environ.get("REMEDIATOR_PRIORITY") or random.randint(1, 1_000_000))
     settings.posting.level = logging.WARNING

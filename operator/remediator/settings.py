@@ -26,6 +26,9 @@ class Settings(BaseModel):
     watch_cluster: bool = Field(True, description="turn Pod failures and Warning Events into ErrorEvents")
     policy_namespace: str = Field("kube-remediator", description="where the cluster-wide default policy lives")
     peering: str = Field("kube-remediator", description="kopf peering name: replicas act one at a time")
+    peering_lifetime_seconds: int = Field(
+        10, ge=5, le=300, description="how long a silent replica counts as alive; bounds fail-over time"
+    )
     feedback_retry_seconds: float = Field(15.0, gt=0, le=3600, description="how often pending feedback is retried")
     retention_days: int = Field(30, ge=1, le=3650, description="days MongoDB keeps raw ErrorEvent texts")
     logs_bucket: str | None = Field(None, description="S3 bucket for the ErrorEvent text archive; unset = off")

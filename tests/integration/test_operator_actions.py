@@ -31,7 +31,7 @@ def test_restart_pod_evicts_the_failing_pod_and_it_is_replaced(
     victim = pods[0]["metadata"]["name"]
     fail_pod(ops.cluster.api, namespace, victim, "crashloop")
 
-    ops.remediation("restart-web", "web", "restart_pod", podName=victim, containerName="app")
+    ops.remediation("restart-web", "web", "restart_pod", podName=victim, containerName="app", approve=True)
     done = ops.wait_phase("remediations", "restart-web", "Succeeded", "Failed", "Skipped", timeout=40)
     check(done["status"]["phase"] == "Succeeded", f"ended {done['status']}")
     check(done["status"]["change"]["evict"] == [victim], done["status"]["change"])
@@ -66,7 +66,7 @@ def test_rollback_returns_to_the_healthy_template(run_operator: OperatorFactory,
         "a crashing Pod of revision 2",
     )
 
-    ops.remediation("rollback-api", "api", "rollback")
+    ops.remediation("rollback-api", "api", "rollback", approve=True)
     done = ops.wait_phase("remediations", "rollback-api", "Succeeded", "Failed", "Skipped", timeout=40)
     check(done["status"]["phase"] == "Succeeded", f"ended {done['status']}")
     dep = ops.get_deployment("api")
@@ -84,7 +84,9 @@ def test_scale_up_raises_replicas_but_never_above_max_replicas(
     ops.deployment("queue", 2, memory="128Mi")
     ops.running_pods("queue", 2)
 
-    ops.remediation("scale-queue", "queue", "scale_up", error_type="resource_exhaustion", parameters={"replicas": 8})
+    ops.remediation(
+        "scale-queue", "queue", "scale_up", error_type="resource_exhaustion", parameters={"replicas": 8}, approve=True
+    )
     done = ops.wait_phase("remediations", "scale-queue", "Succeeded", "Failed", "Skipped", timeout=40)
     check(done["status"]["phase"] == "Succeeded", f"ended {done['status']}")
     check(ops.get_deployment("queue")["spec"]["replicas"] == 3, "replicas are not capped at maxReplicas 3")
@@ -130,7 +132,7 @@ def test_increase_memory_grows_by_the_factor_up_to_the_ceiling(
     ops.deployment("cache", 1, memory="64Mi")
     ops.running_pods("cache", 1)
 
-    ops.remediation("grow-cache", "cache", "increase_memory", error_type="oom")
+    ops.remediation("grow-cache", "cache", "increase_memory", error_type="oom", approve=True)
     done = ops.wait_phase("remediations", "grow-cache", "Succeeded", "Failed", "Skipped", timeout=40)
     check(done["status"]["phase"] == "Succeeded", f"ended {done['status']}")
     check(ops.memory_limit("cache") == "200Mi", f"64Mi x 4 is not capped at 200Mi: {ops.memory_limit('cache')}")
@@ -159,7 +161,7 @@ def test_update_config_patches_the_configmap_and_restarts_after_approval(
         "the ConfigMap unchanged before approval",
     )
 
-    ops.cluster.kubectl("annotate", "-n", namespace, "remediation", "config-worker", "remediator.dev/approve=true")
+    ops.approve("config-worker")
     done = ops.wait_phase("remediations", "config-worker", "Succeeded", "Failed", "Skipped", timeout=40)
     check(done["status"]["phase"] == "Succeeded", f"ended {done['status']}")
     data = ops.core.read_namespaced_config_map("app-config", namespace).data

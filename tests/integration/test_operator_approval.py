@@ -35,11 +35,12 @@ def test_below_threshold_waits_and_approval_applies(ops: Ops, namespace: str, pe
         3,
         "nothing applied without approval",
     )
-    ops.cluster.kubectl("annotate", "-n", namespace, "remediation", pending, "remediator.dev/approve=true")
+    ops.approve(pending)
     done = ops.wait_phase("remediations", pending, *FINAL, timeout=40)
     check(done["status"]["phase"] == "Succeeded", f"ended {done['status']}")
     check(done["status"]["reason"] in ("StableEarly", "Verified"), done["status"])
-    check(done["status"]["approvedBy"] == "annotation:remediator.dev/approve", done["status"])
+    check(done["status"]["approvedBy"] == ops.whoami(), done["status"])
+    check(done["status"]["approval"]["by"] == ops.whoami() and done["status"]["approval"]["generation"], done["status"])
     check(ops.memory_limit("app") == "96Mi", f"limit {ops.memory_limit('app')}")
 
 
@@ -65,7 +66,9 @@ def test_parameters_edited_before_approval_are_honoured(ops: Ops, namespace: str
         "-p",
         json.dumps({"spec": {"parameters": {"memoryLimit": "200Mi"}}}),
     )
-    ops.cluster.kubectl("annotate", "-n", namespace, "remediation", pending, "remediator.dev/approve=true")
+    # The spec changed since it was proposed: the approver names the generation they reviewed.
+    generation = ops.get("remediations", pending)["metadata"]["generation"]
+    ops.approve(pending, f"remediator.dev/approved-generation={generation}")
     done = ops.wait_phase("remediations", pending, *FINAL, timeout=40)
     check(done["status"]["phase"] == "Succeeded", f"ended {done['status']}")
     check(ops.memory_limit("app") == "200Mi", f"limit {ops.memory_limit('app')} (the edit was ignored)")

@@ -24,7 +24,7 @@ def test_approval_while_stopped_is_applied_exactly_once_after_restart(
     ops.wait_phase("remediations", "grow", "PendingApproval")
 
     op.stop()
-    ops.cluster.kubectl("annotate", "-n", namespace, "remediation", "grow", "remediator.dev/approve=true")
+    ops.approve("grow")
     holds_for(lambda: ops.phase("remediations", "grow") == "PendingApproval", 1, "nothing acting while stopped")
     op.start()
 
@@ -42,7 +42,9 @@ def test_restart_while_verifying_reaches_a_final_phase(run_operator: OperatorFac
     op = run_operator(namespace, env=NO_WATCH)
     ops.deployment("app", 2, memory="128Mi")
     ops.running_pods("app", 2)
-    ops.remediation("scale", "app", "scale_up", error_type="resource_exhaustion", parameters={"replicas": 3})
+    ops.remediation(
+        "scale", "app", "scale_up", error_type="resource_exhaustion", parameters={"replicas": 3}, approve=True
+    )
     ops.wait_phase("remediations", "scale", "Verifying", *FINAL)
     op.stop()
     check(ops.phase("remediations", "scale") == "Verifying", "the Remediation finished before the restart")

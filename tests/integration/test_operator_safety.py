@@ -64,7 +64,7 @@ def test_global_dry_run_never_changes_the_workload(run_operator: OperatorFactory
     ops.remediation("grow", "app", "increase_memory", error_type="oom")
     rem = ops.wait_phase("remediations", "grow", "PendingApproval", *FINAL)
     check(rem["status"]["phase"] == "PendingApproval" and rem["status"]["reason"] == "DryRun", rem["status"])
-    ops.cluster.kubectl("annotate", "-n", namespace, "remediation", "grow", "remediator.dev/approve=true")
+    ops.approve("grow")
     done = ops.wait_phase("remediations", "grow", *FINAL)
     check(done["status"]["phase"] == "Skipped" and done["status"]["reason"] == "DryRun", done["status"])
     check(done["status"]["change"]["dryRun"] is True, done["status"]["change"])
@@ -79,7 +79,9 @@ def test_global_dry_run_never_changes_the_workload(run_operator: OperatorFactory
 def _first_scale_succeeds(ops: Ops) -> None:
     ops.deployment("app", 1, memory="128Mi")
     ops.running_pods("app", 1)
-    ops.remediation("first", "app", "scale_up", error_type="resource_exhaustion", parameters={"replicas": 2})
+    ops.remediation(
+        "first", "app", "scale_up", error_type="resource_exhaustion", parameters={"replicas": 2}, approve=True
+    )
     done = ops.wait_phase("remediations", "first", *FINAL, timeout=40)
     check(done["status"]["phase"] == "Succeeded", f"first ended {done['status']}")
 

@@ -167,9 +167,7 @@ def test_ssm_secure_string_round_trip(s3_server: MotoServer) -> None:
     assert plain["Value"] == secret and plain["Type"] == "SecureString"
     assert ssm.get_parameter(Name=name, WithDecryption=False)["Parameter"]["Value"] != secret
 
-    assert (
-        ssm.put_parameter(Name=name, Value=secret + "2", Type="SecureString", Overwrite=True)["Version"] == 2
-    )
+    assert ssm.put_parameter(Name=name, Value=secret + "2", Type="SecureString", Overwrite=True)["Version"] == 2
     assert ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"] == secret + "2"
     with pytest.raises(ssm.exceptions.ParameterNotFound):
         ssm.get_parameter(Name=name + "-missing", WithDecryption=True)

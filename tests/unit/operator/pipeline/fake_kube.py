@@ -18,6 +18,8 @@ class FakeKube:
         self.evictions: list[tuple[str, str, bool]] = []
         self.events: list[tuple[str, str, bool]] = []
         self.status_writes = 0
+        self.guard = True
+        self.removed_annotations: list[list[str]] = []
         self._rv = itertools.count(1)
 
     # -- workloads
@@ -88,6 +90,15 @@ class FakeKube:
         obj["metadata"]["resourceVersion"] = str(next(self._rv))
         self.status_writes += 1
         return copy.deepcopy(obj)
+
+    def approval_guard_installed(self) -> bool:
+        return self.guard
+
+    def remove_annotations(self, plural: str, namespace: str, name: str, keys: list[str]) -> None:
+        ann = self.objects[(plural, namespace, name)]["metadata"].setdefault("annotations", {})
+        for key in keys:
+            ann.pop(key, None)
+        self.removed_annotations.append(keys)
 
     def event(self, obj: dict[str, Any], reason: str, message: str, *, warning: bool = False) -> None:
         self.events.append((obj["metadata"]["name"], reason, warning))

@@ -5,10 +5,19 @@ from __future__ import annotations
 import datetime as dt
 
 from remediator import api
-from remediator.pipeline.remediation.approval import approval
+from remediator.pipeline.remediation.approval import ApprovalInputs
+from remediator.pipeline.remediation.approval import approval as _approval
 
 NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(hours=1)
+
+
+def approval(annotations: dict[str, str] | None, expires: dt.datetime | None, now: dt.datetime, **kw: object):  # type: ignore[no-untyped-def]
+    """The pure step with a named approver added to an approve/reject (the admission policy requires one)."""
+    ann = dict(annotations or {})
+    if "true" in (ann.get(api.APPROVE), ann.get(api.REJECT)):
+        ann.setdefault(api.APPROVER, "alice")
+    return _approval(ApprovalInputs(ann, 1, 1, (), expires, now, **kw))  # type: ignore[arg-type]
 
 
 def test_nothing_to_do_while_no_annotation_and_not_expired() -> None:
@@ -19,7 +28,8 @@ def test_nothing_to_do_while_no_annotation_and_not_expired() -> None:
 def test_approve_true_approves_and_records_when() -> None:
     t = approval({api.APPROVE: "true"}, LATER, NOW)
     assert t is not None and t.phase == api.Phase.APPROVED and t.reason == "HumanApproved"
-    assert t.fields["approvedAt"] == "2026-12-01T12:00:00Z"
+    assert t.fields["approvedAt"] == "2026-12-01T12:00:00Z" and t.fields["approvedBy"] == "alice"
+    assert t.fields["approval"] == {"by": "alice", "at": "2026-12-01T12:00:00Z", "generation": 1}
 
 
 def test_reject_true_rejects_with_negative_feedback() -> None:
@@ -46,3 +56,28 @@ def test_expiry_wins_over_a_late_approval() -> None:
 
 def test_false_values_keep_waiting() -> None:
     assert approval({api.APPROVE: "false", api.REJECT: "false"}, LATER, NOW) is None
+
+
+def test_an_approval_of_a_spec_edited_since_the_proposal_must_name_the_reviewed_generation() -> None:
+    ann = {api.APPROVE: "true", api.APPROVER: "alice"}
+    t = _approval(ApprovalInputs(ann, 2, 1, (), LATER, NOW))
+    assert t is not None and t.reason == "SpecChangedSinceProposal"
+    t = _approval(ApprovalInputs({**ann, api.APPROVED_GENERATION: "1"}, 2, 1, (), LATER, NOW))
+    assert t is not None and t.reason == "StaleApproval"
+    t = _approval(ApprovalInputs({**ann, api.APPROVED_GENERATION: "2"}, 2, 1, (), LATER, NOW))
+    assert t is not None and t.phase == api.Phase.APPROVED and t.fields["approval"]["generation"] == 2
+
+
+def test_separation_of_duties_unless_the_policy_allows_self_approval() -> None:
+    ann = {api.APPROVE: "true", api.APPROVER: "mallory"}
+    t = _approval(ApprovalInputs(ann, 1, 1, ("mallory",), LATER, NOW))
+    assert t is not None and t.reason == "SelfApproval"
+    t = _approval(ApprovalInputs(ann, 1, 1, ("mallory",), LATER, NOW, allow_self_approval=True))
+    assert t is not None and t.phase == api.Phase.APPROVED
+
+
+def test_without_the_admission_guard_no_approval_counts() -> None:
+    t = _approval(
+        ApprovalInputs({api.APPROVE: "true", api.APPROVER: "alice"}, 1, 1, (), LATER, NOW, guard_installed=False)
+    )
+    assert t is not None and t.reason == "ApprovalGuardMissing" and t.phase == api.Phase.PENDING_APPROVAL

@@ -24,7 +24,11 @@ def _walk(*phases: str) -> list[dict]:
 
 def test_pending_approval_is_unknown_approval_and_not_processing() -> None:
     c = _walk("PendingApproval")
-    assert (_status(c, "Approved"), _status(c, "Processing"), _status(c, "Succeeded")) == ("Unknown", "False", "Unknown")
+    assert (_status(c, "Approved"), _status(c, "Processing"), _status(c, "Succeeded")) == (
+        "Unknown",
+        "False",
+        "Unknown",
+    )
 
 
 def test_applying_and_verifying_are_processing() -> None:

@@ -4,27 +4,29 @@ status is written before the change is sent, and a finished Remediation reaches 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 from remediator import api
 from remediator.domain import clock
 from remediator.pipeline.policies import PolicySource
 from remediator.pipeline.remediation import Reconciler
-from remediator.pipeline.triage import DECISION_ANNOTATION
 from remediator.settings import Settings
 from tests.unit.domain.builders import NS, deployment
 from tests.unit.operator.pipeline.fake_kube import FakeKube
 
 
 def _remediation(decision: dict[str, Any] | None = None, **annotations: str) -> dict[str, Any]:
-    ann = dict(annotations)
-    if decision is not None:
-        ann[DECISION_ANNOTATION] = json.dumps(decision)
-    return {
+    """A Remediation; with `decision`, as triage leaves it: its decision already in status (origin operator)."""
+    body: dict[str, Any] = {
         "apiVersion": api.API_VERSION,
         "kind": "Remediation",
-        "metadata": {"name": "web-timeout", "namespace": NS, "uid": "rem-1", "generation": 1, "annotations": ann},
+        "metadata": {
+            "name": "web-timeout",
+            "namespace": NS,
+            "uid": "rem-1",
+            "generation": 1,
+            "annotations": dict(annotations),
+        },
         "spec": {
             "target": {"kind": "Deployment", "name": "web"},
             "action": "scale_up",
@@ -34,6 +36,9 @@ def _remediation(decision: dict[str, Any] | None = None, **annotations: str) -> 
             "modelVersion": "test",
         },
     }
+    if decision is not None:
+        body["status"] = {**decision, "origin": "operator", "proposedGeneration": 1}
+    return body
 
 
 def _setup(rem: dict[str, Any]) -> tuple[FakeKube, Reconciler, list[str]]:
@@ -68,23 +73,80 @@ def test_an_auto_applied_decision_runs_through_dry_run_apply_and_into_verifying(
     assert finals == []
 
 
-def test_a_human_written_remediation_waits_for_approval_then_an_approval_applies_it() -> None:
-    kube, reconciler, _ = _setup(_remediation())  # no decision annotation: decided now
-    settings = Settings(threshold=1.0)  # nothing auto-applies
-    reconciler = Reconciler(kube, PolicySource(None, settings))  # type: ignore[arg-type]
+def test_a_user_written_remediation_never_auto_applies_whatever_its_confidence() -> None:
+    rem = _remediation()
+    rem["spec"]["confidence"] = 1.0
+    kube, reconciler, _ = _setup(rem)  # no status: not the operator's own decision
+    reconciler = Reconciler(kube, PolicySource(None, Settings(threshold=0.0)))  # type: ignore[arg-type]
 
     assert reconciler.reconcile(_remediation()) == api.Phase.PENDING_APPROVAL
-    assert kube.patches == [] and "expiresAt" in _status(kube)
+    status = _status(kube)
+    assert kube.patches == [] and status["origin"] == "user" and status["reason"] == "UserProposal"
 
-    kube.objects[(api.REMEDIATIONS, NS, "web-timeout")]["metadata"]["annotations"] = {api.APPROVE: "true"}
+
+def test_an_approval_names_its_approver_and_applies_the_reviewed_spec() -> None:
+    kube, reconciler, _ = _setup(_remediation())
+    reconciler.reconcile(_remediation())
+    meta = kube.objects[(api.REMEDIATIONS, NS, "web-timeout")]["metadata"]
+
+    meta["annotations"] = {api.APPROVE: "true"}
+    reconciler.reconcile(_remediation())
+    assert _status(kube)["reason"] == "ApproverMissing" and kube.patches == []
+
+    meta["annotations"] = {api.APPROVE: "true", api.APPROVER: "alice"}
     assert reconciler.reconcile(_remediation()) == api.Phase.VERIFYING
-    assert _status(kube)["approvedAt"]
+    assert _status(kube)["approval"] == {"by": "alice", "at": _status(kube)["approvedAt"], "generation": 1}
     assert [dry for _, _, _, dry in kube.patches] == [True, False]
+
+
+def test_the_requester_cannot_approve_their_own_proposal() -> None:
+    rem = _remediation()
+    rem["metadata"]["annotations"] = {api.REQUESTED_BY: "mallory"}
+    kube, reconciler, _ = _setup(rem)
+    reconciler.reconcile(_remediation())
+    assert _status(kube)["requestedBy"] == ["mallory"]
+    kube.objects[(api.REMEDIATIONS, NS, "web-timeout")]["metadata"]["annotations"].update(
+        {api.APPROVE: "true", api.APPROVER: "mallory"}
+    )
+    assert reconciler.reconcile(_remediation()) == api.Phase.PENDING_APPROVAL
+    assert _status(kube)["reason"] == "SelfApproval" and kube.patches == []
+
+
+def test_no_approval_is_trusted_without_the_admission_guard() -> None:
+    kube, reconciler, _ = _setup(_remediation())
+    kube.guard = False
+    reconciler.reconcile(_remediation())
+    kube.objects[(api.REMEDIATIONS, NS, "web-timeout")]["metadata"]["annotations"] = {
+        api.APPROVE: "true",
+        api.APPROVER: "alice",
+    }
+    assert reconciler.reconcile(_remediation()) == api.Phase.PENDING_APPROVAL
+    assert _status(kube)["reason"] == "ApprovalGuardMissing" and kube.patches == []
+
+
+def test_a_spec_edited_after_the_approval_voids_it_and_drops_the_annotations() -> None:
+    approved = {
+        "phase": "Approved",
+        "reason": "HumanApproved",
+        "message": "ok",
+        "approval": {"by": "a", "generation": 1},
+    }
+    kube, reconciler, _ = _setup(_remediation(approved, **{api.APPROVE: "true", api.APPROVER: "a"}))
+    kube.objects[(api.REMEDIATIONS, NS, "web-timeout")]["metadata"]["generation"] = 2
+    assert reconciler.reconcile(_remediation()) == api.Phase.PENDING_APPROVAL
+    assert _status(kube)["reason"] == "SpecChangedAfterApproval" and kube.patches == []
+    assert kube.removed_annotations and api.APPROVE in kube.removed_annotations[0]
+
+
+def test_an_opt_out_added_after_the_approval_stops_the_change() -> None:
+    kube, reconciler, _ = _setup(_remediation({"phase": "Approved", "reason": "AutoApply", "message": "ok"}))
+    kube.objects[("Deployment", NS, "web")]["metadata"]["annotations"][api.IGNORE] = "true"
+    assert reconciler.reconcile(_remediation()) == api.Phase.SKIPPED
+    assert _status(kube)["reason"] == "OptedOut" and kube.patches == []
 
 
 def test_a_repeated_invalid_annotation_writes_status_once() -> None:
     kube, reconciler, _ = _setup(_remediation())
-    reconciler = Reconciler(kube, PolicySource(None, Settings(threshold=1.0)))  # type: ignore[arg-type]
     reconciler.reconcile(_remediation())
     kube.objects[(api.REMEDIATIONS, NS, "web-timeout")]["metadata"]["annotations"] = {api.APPROVE: "yes"}
     reconciler.reconcile(_remediation())
