@@ -37,7 +37,7 @@ class Helm:
     def upgrade_install(self, *sets: str) -> None:
         args = ["upgrade", "--install", self.release, str(CHART), "--create-namespace", "--timeout", "2m"]
         for s in sets:
-            args += ["--set", s]
+            args += ["--set-json", s]  # --set would keep 0.8 a string
         self(*args)
 
 

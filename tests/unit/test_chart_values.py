@@ -91,10 +91,10 @@ def test_bundled_database_is_the_uri_path() -> None:
 
 
 def test_one_threshold_knob() -> None:
-    objects = rendered_objects("defaultPolicy.autoApplyThreshold=0.75")
+    objects = rendered_objects("json:defaultPolicy.autoApplyThreshold=0.75")
     assert _env(objects, "Deployment")["REMEDIATOR_THRESHOLD"] == "0.75"
     assert _one(objects, "RemediationPolicy")["spec"]["autoApplyThreshold"] == 0.75
-    removed = helm_template("operator.threshold=0.8", check=False)
+    removed = helm_template("json:operator.threshold=0.8", check=False)
     assert removed.returncode != 0
     assert "defaultPolicy.autoApplyThreshold" in removed.stderr
 
