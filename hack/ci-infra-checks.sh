@@ -49,7 +49,7 @@ helm="$BIN/helm"; kubeconform="$BIN/kubeconform"; actionlint="$BIN/actionlint"; 
 # compared with crds/ as parsed YAML by tests/unit/test_chart_crds.py (make test).
 [ -d "$CHART/crds" ] && fail "crd-drift" "$CHART/crds/ is back: Helm never upgrades it; the CRDs are templates now"
 "$PYTHON" hack/sync-chart-crds.py --check >"$WORK/crd.out" 2>&1 || { cat "$WORK/crd.out" >&2; fail "crd-drift" "run: $PYTHON hack/sync-chart-crds.py"; }
-"$helm" template kube-remediator "$CHART" -n kube-remediator >"$WORK/crds.yaml"
+"$helm" template kube-remediator "$CHART" -n kube-remediator --kube-version "${K8S_VERSION#v}" >"$WORK/crds.yaml"
 "$PYTHON" - "$WORK/crds.yaml" crds/*.yaml >"$WORK/crd.cmp" 2>&1 <<'PY' || { cat "$WORK/crd.cmp" >&2; fail "crd-drift" "rendered CRDs differ from crds/"; }
 import sys, yaml
 def crds(paths):
