@@ -4,8 +4,6 @@ least privilege, and the operator really runs on nothing but the chart's Service
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,27 +13,19 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.fixtures.cluster import REPO, Cluster
+from tests.fixtures.cluster import Cluster
+from tests.fixtures.helm import helm_template
 from tests.fixtures.operator import OperatorFactory, Ops, check, wait_for
-from tests.fixtures.procs import in_ci
 
 pytestmark = pytest.mark.integration
 
-CHART = REPO / "charts" / "kube-remediator"
-KUBE_VERSION = "1.34.4"
-
-
-def _helm() -> Path:
-    cache = os.environ.get("REMEDIATOR_CACHE") or str(
-        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "kube-remediator"
-    )
-    helm = Path(cache) / "bin" / "helm"
-    if not helm.exists():
-        why = f"helm not found at {helm}: bash hack/build-tools.sh helm"
-        if in_ci():
-            pytest.fail(why)
-        pytest.skip(why)
-    return helm
+# The learning loop's values, to see them arrive in both the operator and the training container.
+LEARNING = {
+    "learning.logsBucket": ("REMEDIATOR_LOGS_BUCKET", "kr-logs"),
+    "learning.modelsBucket": ("REMEDIATOR_MODELS_BUCKET", "kr-ml"),
+    "learning.modelPollSeconds": ("REMEDIATOR_MODEL_POLL_SECONDS", "90"),
+    "learning.retentionDays": ("REMEDIATOR_RETENTION_DAYS", "7"),
+}
 
 
 @dataclass
@@ -49,21 +39,20 @@ class Release:
 
 @pytest.fixture(scope="module")
 def release(cluster: Cluster) -> Iterator[Release]:
-    """The chart rendered with helm and applied (for real, not a dry run) into a fresh namespace."""
-    helm = _helm()
+    """The chart rendered with helm, CRDs included, and applied (for real, not a dry run) into a fresh
+    namespace. The session's CRDs came from crds/ with the same field manager, so applying the chart's
+    copies of them must be a no-op apart from the keep annotation."""
     suffix = uuid.uuid4().hex[:8]
     name, ns, watched = f"kr-{suffix}", f"chart-{suffix}", f"chart-w-{suffix}"
-    rendered = subprocess.run(
-        [
-            str(helm), "template", name, str(CHART), "--namespace", ns, "--kube-version", KUBE_VERSION,
-            "--set", f"operator.namespaces={{{watched}}}",
-            "--set", "mongodb.bundled.enabled=true",
-            "--set", "serviceAccount.roleArn=arn:aws:iam::111122223333:role/operator",
-            "--set", "training.serviceAccount.roleArn=arn:aws:iam::111122223333:role/training",
-        ],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
-    assert rendered.returncode == 0, rendered.stderr
+    rendered = helm_template(
+        f"operator.namespaces={{{watched}}}",
+        "mongodb.bundled.enabled=true",
+        "serviceAccount.roleArn=arn:aws:iam::111122223333:role/operator",
+        "training.serviceAccount.roleArn=arn:aws:iam::111122223333:role/training",
+        *(f"{key}={value}" for key, (_, value) in LEARNING.items()),
+        release=name,
+        namespace=ns,
+    )
     objects = [o for o in yaml.safe_load_all(rendered.stdout) if o]
     for n in (ns, watched):
         cluster.kubectl("create", "namespace", n)
@@ -87,6 +76,7 @@ def _kinds(rel: Release) -> set[str]:
 def test_every_object_is_accepted_and_the_core_ones_exist(cluster: Cluster, release: Release) -> None:
     assert {"Deployment", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Service"} <= _kinds(release)
     assert {"PodDisruptionBudget", "NetworkPolicy", "CronJob", "RemediationPolicy", "StatefulSet"} <= _kinds(release)
+    assert "CustomResourceDefinition" in _kinds(release)
     ns, full = release.namespace, release.fullname
     for ref in (
         f"deployment/{full}",
@@ -111,6 +101,16 @@ def test_every_object_is_accepted_and_the_core_ones_exist(cluster: Cluster, rele
     env = {e["name"]: e for e in container["env"]}
     assert env["REMEDIATOR_NAMESPACES"]["value"] == release.watched
     assert "REMEDIATOR_MONGODB_URI" in env
+    cron = json.loads(cluster.kubectl("get", "-n", ns, f"cronjob/{full}-training", "-o", "json").stdout)
+    [training] = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    training_env = {e["name"]: e for e in training["env"]}
+    for var, value in LEARNING.values():
+        assert env[var]["value"] == value, var
+        assert training_env[var]["value"] == value, var
+    assert training_env["REMEDIATOR_MONGODB_URI"] == env["REMEDIATOR_MONGODB_URI"]
+    for crd in (o for o in release.objects if o["kind"] == "CustomResourceDefinition"):
+        live = json.loads(cluster.kubectl("get", f"crd/{crd['metadata']['name']}", "-o", "json").stdout)
+        assert live["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"
 
 
 def test_cluster_role_has_no_wildcards_and_no_secrets(cluster: Cluster, release: Release) -> None:

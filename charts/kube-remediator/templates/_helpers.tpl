@@ -111,6 +111,58 @@ app.kubernetes.io/component: mongodb
 {{- end }}
 {{- end }}
 
+{{/* "true" when a feedback store is configured (existing Secret, URI or the bundled MongoDB), else empty. */}}
+{{- define "kube-remediator.storeConfigured" -}}
+{{- if or .Values.mongodb.existingSecret.name .Values.mongodb.uri .Values.mongodb.bundled.enabled }}true{{ end }}
+{{- end }}
+
+{{/* "true" when the training CronJob is rendered: training.enabled and a store to train from. */}}
+{{- define "kube-remediator.trainingEnabled" -}}
+{{- if and .Values.training.enabled (include "kube-remediator.storeConfigured" .) }}true{{ end }}
+{{- end }}
+
+{{/* The learning-loop environment shared by the operator and the training container: AWS region, S3
+archive and registry, retention, feedback retries, and the feedback store (kube-remediator.mongodbEnv). */}}
+{{- define "kube-remediator.learningEnv" -}}
+{{- $l := .Values.learning }}
+{{- with .Values.aws.region }}
+- name: AWS_REGION
+  value: {{ . | quote }}
+- name: REMEDIATOR_AWS_REGION
+  value: {{ . | quote }}
+{{- end }}
+{{- with $l.logsBucket }}
+- name: REMEDIATOR_LOGS_BUCKET
+  value: {{ . | quote }}
+{{- end }}
+- name: REMEDIATOR_LOGS_PREFIX
+  value: {{ $l.logsPrefix | quote }}
+{{- with $l.modelsBucket }}
+- name: REMEDIATOR_MODELS_BUCKET
+  value: {{ . | quote }}
+{{- end }}
+- name: REMEDIATOR_MODELS_PREFIX
+  value: {{ $l.modelsPrefix | quote }}
+- name: REMEDIATOR_MODEL_POLL_SECONDS
+  value: {{ $l.modelPollSeconds | quote }}
+- name: REMEDIATOR_RETENTION_DAYS
+  value: {{ $l.retentionDays | quote }}
+- name: REMEDIATOR_FEEDBACK_RETRY_SECONDS
+  value: {{ $l.feedbackRetrySeconds | quote }}
+{{- with $l.s3EndpointUrl }}
+- name: REMEDIATOR_S3_ENDPOINT_URL
+  value: {{ . | quote }}
+{{- end }}
+{{- include "kube-remediator.mongodbEnv" . }}
+{{- end }}
+
+{{/* Values removed from the chart: fail with what replaced them rather than a bare schema error. */}}
+{{- define "kube-remediator.removedValues" -}}
+{{- if hasKey .Values.operator "threshold" }}
+{{- fail "operator.threshold was removed in chart 0.2.0: set defaultPolicy.autoApplyThreshold (it also sets the operator's REMEDIATOR_THRESHOLD)" }}
+{{- end }}
+{{- end }}
+
 {{/* Container securityContext shared by every container of the chart. */}}
 {{- define "kube-remediator.containerSecurityContext" -}}
 allowPrivilegeEscalation: false

@@ -1,6 +1,7 @@
 """The learning loop's MongoDB store (written for FerretDB 1.x as much as for MongoDB).
 
-Collections of database ``kube_remediator``:
+Collections of the database named in the URI's path (``mongodb://host/<db>``), ``kube_remediator`` when the
+URI names none:
 
 - ``errorevents``: raw event texts and their classification, ``_id`` = ``<ns>/<name>/<uid>``. Kept for
   ``retention_days``: FerretDB 1.x has no TTL indexes, so every document carries ``expires_at`` and
@@ -53,7 +54,7 @@ class FeedbackStore:
     def __init__(
         self,
         uri: str,
-        db: str = DEFAULT_DB,
+        db: str | None = None,
         timeout_ms: int = 2000,
         *,
         retention_days: float = 30.0,
@@ -70,7 +71,8 @@ class FeedbackStore:
             appname="kube-remediator",
             retryWrites=False,  # FerretDB 1.x has no sessions to retry in; our writes are idempotent upserts
         )
-        self.db = self.client[db]
+        # An explicit ``db`` wins, then the URI's database, then DEFAULT_DB.
+        self.db = self.client[db] if db else self.client.get_default_database(default=DEFAULT_DB)
         self.errorevents = self.db[ERROREVENTS]
         self.remediations = self.db[REMEDIATIONS]
         self.feedback = self.db[FEEDBACK]
