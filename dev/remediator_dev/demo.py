@@ -164,6 +164,8 @@ def run(timeout: float) -> int:
     print(f"== local control plane up (KUBECONFIG={kubeconfig})")
     demo.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(REPO / "crds"))
     demo.kubectl("wait", "--for=condition=Established", "--timeout=60s", "-f", str(REPO / "crds"))
+    # The approval admission policy (docs/security.md) names the CRDs' resources, so it follows them.
+    demo.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(REPO / "manifests" / "admission"))
     # A previous run's active Remediations keep kopf's finalizer while no operator runs: release them first.
     for name in demo.kubectl("get", "remediations", "-n", NAMESPACE, "-o", "name", check=False).split():
         demo.kubectl(

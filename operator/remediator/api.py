@@ -117,9 +117,12 @@ def is_final(phase: str | None) -> bool:
     return phase in FINAL_PHASES
 
 
-# -- identity annotations: their values are guaranteed by the admission policy (manifests/admission/) ----------
+# -- the approval contract that manifests/admission/remediator-approval.yaml enforces (docs/security.md) ------
+# Who approved or rejected: the API server's user name of that request, checked by the admission policy.
 APPROVER = f"{GROUP}/approver"
+# Optional: the metadata.generation the approver reviewed; the policy refuses it unless it is the current one.
 APPROVED_GENERATION = f"{GROUP}/approved-generation"
+# Who created an ErrorEvent or a Remediation (absent on the operator's own); set at creation, then immutable.
 REQUESTED_BY = f"{GROUP}/requested-by"
 # The admission policy and its binding carry this label; the operator trusts approvals only while it sees one.
 LABEL_GUARD = f"{GROUP}/guard"
