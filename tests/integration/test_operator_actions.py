@@ -148,7 +148,7 @@ def test_update_config_patches_the_configmap_and_restarts_after_approval(
     ops.core.create_namespaced_config_map(
         namespace, {"metadata": {"name": "app-config"}, "data": {"LOG_LEVEL": "info"}}
     )
-    ops.deployment("worker", 1, memory="128Mi")
+    ops.deployment("worker", 1, memory="128Mi", env_from_configmap="app-config")  # only a ConfigMap it reads
     ops.running_pods("worker", 1)
 
     params = {"configMapName": "app-config", "configPatch": {"data": {"DATABASE_URL": "postgres://db:5432/app"}}}
