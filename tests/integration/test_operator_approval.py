@@ -45,7 +45,7 @@ def test_below_threshold_waits_and_approval_applies(ops: Ops, namespace: str, pe
 
 
 def test_rejection_records_feedback_and_changes_nothing(ops: Ops, namespace: str, pending: str) -> None:
-    ops.cluster.kubectl("annotate", "-n", namespace, "remediation", pending, "remediator.dev/reject=true")
+    ops.reject(pending)
     done = ops.wait_phase("remediations", pending, *FINAL)
     check(done["status"]["phase"] == "Rejected", f"ended {done['status']}")
     check(

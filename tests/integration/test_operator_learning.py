@@ -60,7 +60,7 @@ def test_rejection_is_stored_once_as_negative_feedback(
 ) -> None:
     run_operator(namespace, env=_env(mongo_server))
     _pending(ops, "grow")
-    ops.annotate("remediations", "grow", {"remediator.dev/reject": "true"})
+    ops.annotate("remediations", "grow", {"remediator.dev/reject": "true", "remediator.dev/approver": ops.whoami()})
     feedback = wait_for(lambda: _recorded(ops, "grow"), 30, "the rejection recorded in MongoDB")
     docs = _feedback_docs(mongo_server, feedback["id"])
     check(len(docs) == 1, f"{len(docs)} documents for {feedback['id']}")
@@ -80,7 +80,9 @@ def test_feedback_waits_while_mongodb_is_down_and_lands_once_after_a_restart(
     mongo_server.stop()
     try:
         for name in names:
-            ops.annotate("remediations", name, {"remediator.dev/reject": "true"})
+            ops.annotate(
+                "remediations", name, {"remediator.dev/reject": "true", "remediator.dev/approver": ops.whoami()}
+            )
         for name in names:
             ops.wait_phase("remediations", name, "Rejected")
         holds_for(
@@ -105,7 +107,7 @@ def test_human_correction_annotation_is_recorded_with_the_corrected_action(
 ) -> None:
     run_operator(namespace, env=_env(mongo_server))
     _pending(ops, "grow")
-    ops.annotate("remediations", "grow", {"remediator.dev/reject": "true"})
+    ops.annotate("remediations", "grow", {"remediator.dev/reject": "true", "remediator.dev/approver": ops.whoami()})
     wait_for(lambda: _recorded(ops, "grow"), 30, "the rejection recorded")
     ops.annotate(
         "remediations", "grow", {"remediator.dev/feedback": "incorrect", "remediator.dev/correct-action": "scale_up"}
