@@ -15,6 +15,7 @@ from remediator.api import LABEL_TARGET_KIND, LABEL_TARGET_NAME
 from remediator.domain import clock
 from remediator.domain import decide as decisions
 from remediator.domain.conditions import make_condition, set_condition
+from remediator.domain.policy import Policy
 from remediator.domain.types import Classification, WorkloadRef
 from remediator.locks import KeyedLocks
 from remediator.pipeline.facts import history, workload_facts
@@ -51,11 +52,9 @@ class Triage:
         self.kube, self.classifier, self.policies = kube, classifier, policies
         self.rem_locks = rem_locks or KeyedLocks()  # shared with the Reconciler: one writer per Remediation
         self.writer = StatusWriter(kube)
-        # Decisions that count toward a limit are taken one at a time, each counting the ones before it.
+        # Decisions are taken one at a time, each counting the ones before it: so the limits hold under a
+        # burst, and a second ErrorEvent of a workload sees the first one's Remediation (one active each).
         self._decision_lock = threading.Lock()
-        # One lock per workload: two ErrorEvents of one workload are triaged one after the other, so the
-        # second sees the first's Remediation (at most one active per workload).
-        self._workload_lock = KeyedLocks()
 
     def handle(self, ee: dict[str, Any]) -> TriageResult:
         """Return the ErrorEvent's new status (the caller writes it); create the Remediation on the way."""
@@ -110,7 +109,7 @@ class Triage:
             ),
         )
 
-        with self._workload_lock(ref), self._decision_lock:
+        with self._decision_lock:
             return self._propose(ee, ref, classification, status, conditions, started)
 
     def _propose(
@@ -150,7 +149,7 @@ class Triage:
             return TriageResult(status, active)
 
         assert workload is not None  # decide() skips a target that does not exist
-        name = self._create_remediation(ee, ref, workload, classification, decision)
+        name = self._create_remediation(ee, ref, workload, classification, decision, policy)
         metrics.DECISION_LATENCY.observe(time.monotonic() - started)
         conditions = set_condition(
             conditions,
@@ -190,6 +189,7 @@ class Triage:
         workload: dict[str, Any],
         classification: Classification,
         decision: decisions.Decision,
+        policy: Policy,
     ) -> str:
         """Create the Remediation and write its decision to status before anyone else can act on it: the
         Remediation's own handler waits on the same per-object lock, so it never sees it undecided."""
@@ -232,7 +232,6 @@ class Triage:
                 if existing is None or (existing.get("status") or {}).get("phase") or existing["spec"] != body["spec"]:
                     return name
                 created = existing
-            policy = self.policies.for_namespace(ns)
             first = initial_status(
                 decision,
                 api.Origin.OPERATOR,

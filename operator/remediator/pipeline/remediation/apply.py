@@ -19,7 +19,6 @@ from remediator.domain.actions.base import Change, Patch, Plan, PlanContext, Ref
 from remediator.domain.types import WorkloadRef
 from remediator.domain.workload_state import restarts
 from remediator.pipeline.policies import PolicySource
-from remediator.pipeline.remediation.decision import Decider
 from remediator.pipeline.remediation.transition import Transition
 from remediator.pipeline.remediation.view import target_ref
 
@@ -41,8 +40,8 @@ def _patch_record(patch: Patch) -> dict[str, Any]:
 
 
 class Applier:
-    def __init__(self, kube: Kube, policies: PolicySource, decider: Decider) -> None:
-        self.kube, self.policies, self.decider = kube, policies, decider
+    def __init__(self, kube: Kube, policies: PolicySource) -> None:
+        self.kube, self.policies = kube, policies
 
     def context(self, rem: dict[str, Any], workload: dict[str, Any], ref: WorkloadRef) -> PlanContext:
         spec = rem["spec"]
@@ -67,15 +66,16 @@ class Applier:
             now=clock.now(),
         )
 
-    def prepare(self, rem: dict[str, Any]) -> Transition:
-        """An Approved Remediation: plan and dry-run its change; Applying (with the exact requests) or final."""
+    def prepare(self, rem: dict[str, Any], action: str) -> Transition:
+        """An Approved Remediation: plan and dry-run `action` (spec.action after the decision's downgrades,
+        e.g. HPAOwnsReplicas -> notify); Applying (with the exact requests) or final."""
         ref = target_ref(rem)
         try:
             workload = self.kube.get(ref)
         except NotFound:
             return _final(api.Phase.SKIPPED, "TargetNotFound", f"{ref.kind} {ref.name} no longer exists")
         ctx = self.context(rem, workload, ref)
-        planned = actions.plan(self.decider.effective_action(rem), ctx)
+        planned = actions.plan(action, ctx)
         if isinstance(planned, Refusal):
             return _final(api.Phase.SKIPPED, planned.code, planned.message)
         if planned.changes_nothing:

@@ -46,7 +46,8 @@ def _invalid(reason: str, message: str) -> Transition:
 def approval(i: ApprovalInputs) -> Transition | None:
     """None while nothing changes (keep waiting); otherwise the transition the annotations ask for."""
     approve, reject = i.annotations.get(api.APPROVE), i.annotations.get(api.REJECT)
-    approver = (i.annotations.get(api.APPROVER) or "").strip()
+    # Bounded to status.approvedBy's 253 characters, so no annotation value can make the status write fail.
+    approver = (i.annotations.get(api.APPROVER) or "").strip()[:253]
     for key, value in ((api.APPROVE, approve), (api.REJECT, reject)):
         if value is not None and value not in _BOOLEAN:
             return _invalid("InvalidAnnotation", f'{key}="{value}" is not "true" or "false"; nothing was done')

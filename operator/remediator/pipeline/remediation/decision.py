@@ -104,14 +104,3 @@ class Decider:
             now,
             policy,
         )
-
-    def hard_stop(self, rem: dict[str, Any]) -> decisions.Decision | None:
-        """Re-checked right before a change: opt-out, excluded namespace, another active Remediation, ...
-        A hard stop then ends the Remediation; it never falls back to spec.action."""
-        decided = self.decide(rem, clock.now())
-        return decided if decided.mode == "skip" else None
-
-    def effective_action(self, rem: dict[str, Any]) -> str:
-        """The action to apply: spec.action after the decision's downgrades (HPAOwnsReplicas,
-        EscalatedAfterFailures, ActionNotSupported turn it into notify), decided again now."""
-        return self.decide(rem, clock.now()).action

@@ -48,7 +48,7 @@ class Reconciler:
         self.on_final = on_final
         self.writer = StatusWriter(kube)
         self.decider = Decider(kube, policies)
-        self.applier = Applier(kube, policies, self.decider)
+        self.applier = Applier(kube, policies)
         self.verifier = Verifier(kube, policies)
         self.steps: dict[str | None, Step] = {
             None: self.decider.initialise,
@@ -126,16 +126,18 @@ class Reconciler:
         voided = approval_voided(rem)
         if voided is not None:
             return voided
-        stop = self.decider.hard_stop(rem)
-        if stop is not None:
+        # Decided again now, once: what initialise announced ("apply means notify") is what happens, and an
+        # HPA or opt-out that appeared since is respected.
+        decided = self.decider.decide(rem, clock.now())
+        if decided.mode == "skip":
             return Transition(
                 api.Phase.SKIPPED,
-                stop.reason.code,
-                f"not applied: {stop.message()}",
+                decided.reason.code,
+                f"not applied: {decided.message()}",
                 warning=True,
                 fields={"completedAt": clock.format_time(clock.now())},
             )
-        return self.applier.prepare(rem)
+        return self.applier.prepare(rem, decided.action)
 
     def _verify(self, rem: dict[str, Any]) -> Transition | None:
         """Verification's verdict; a failure whose change can be undone goes through Undoing, written first, so

@@ -81,3 +81,15 @@ def test_without_the_admission_guard_no_approval_counts() -> None:
         ApprovalInputs({api.APPROVE: "true", api.APPROVER: "alice"}, 1, 1, (), LATER, NOW, guard_installed=False)
     )
     assert t is not None and t.reason == "ApprovalGuardMissing" and t.phase == api.Phase.PENDING_APPROVAL
+
+
+def test_a_hostile_approver_value_is_bounded_to_what_status_can_hold() -> None:
+    ann = {api.APPROVE: "true", api.APPROVER: "  " + "x" * 5000 + "\n"}
+    t = _approval(ApprovalInputs(ann, 1, 1, (), LATER, NOW))
+    assert t is not None and t.phase == api.Phase.APPROVED
+    assert t.fields["approvedBy"] == "x" * 253 and t.fields["approval"]["by"] == "x" * 253
+
+
+def test_a_blank_approver_counts_as_none() -> None:
+    t = _approval(ApprovalInputs({api.APPROVE: "true", api.APPROVER: "   "}, 1, 1, (), LATER, NOW))
+    assert t is not None and t.reason == "ApproverMissing"
