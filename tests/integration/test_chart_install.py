@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.fixtures.cluster import Cluster
+from tests.fixtures.cluster import ADMISSION, Cluster
 from tests.fixtures.helm import CHART, helm_binary
 
 pytestmark = pytest.mark.integration
@@ -57,11 +57,20 @@ def helm(cluster: Cluster) -> Iterator[Helm]:
             "annotate", "crd", crd, f"meta.helm.sh/release-name={h.release}",
             f"meta.helm.sh/release-namespace={h.namespace}", "--overwrite",
         )  # fmt: skip
+    # The session's cluster has the approval admission policy from manifests/admission: adopted the same way.
+    policy_file = str(ADMISSION / "remediator-approval.yaml")
+    cluster.kubectl("label", "-f", policy_file, "app.kubernetes.io/managed-by=Helm", "--overwrite")
+    cluster.kubectl(
+        "annotate", "-f", policy_file, f"meta.helm.sh/release-name={h.release}",
+        f"meta.helm.sh/release-namespace={h.namespace}", "--overwrite",
+    )  # fmt: skip
     try:
         yield h
     finally:
         h("uninstall", h.release, "--ignore-not-found", check=False)
         cluster.kubectl("delete", "namespace", h.namespace, "--wait=false", "--ignore-not-found", check=False)
+        # Uninstall removed the policy; the tests after this one need it, as the session fixture made it.
+        cluster.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(ADMISSION))
 
 
 def test_install_upgrade_uninstall(cluster: Cluster, helm: Helm) -> None:
@@ -79,6 +88,7 @@ def test_install_upgrade_uninstall(cluster: Cluster, helm: Helm) -> None:
     assert policy["spec"]["autoApplyThreshold"] == 0.85
     manifest = helm("get", "manifest", helm.release).stdout
     assert manifest.count("kind: CustomResourceDefinition") == len(CRD_NAMES)
+    assert manifest.count("kind: ValidatingAdmissionPolicyBinding") == 3, "the approval admission policy"
 
     helm("uninstall", helm.release)
     for crd in CRD_NAMES:  # kept, and with them every custom object of the session
