@@ -63,7 +63,7 @@ def test_global_dry_run_never_changes_the_workload(run_operator: OperatorFactory
 
     ops.remediation("grow", "app", "increase_memory", error_type="oom")
     rem = ops.wait_phase("remediations", "grow", "PendingApproval", *FINAL)
-    check(rem["status"]["phase"] == "PendingApproval" and rem["status"]["reason"] == "DryRun", rem["status"])
+    check(rem["status"]["phase"] == "PendingApproval" and "DryRun" in rem["status"]["reasons"], rem["status"])
     ops.approve("grow")
     done = ops.wait_phase("remediations", "grow", *FINAL)
     check(done["status"]["phase"] == "Skipped" and done["status"]["reason"] == "DryRun", done["status"])
@@ -95,7 +95,7 @@ def test_rate_limit_sends_the_second_remediation_to_approval(
     ops.remediation("second", "app", "scale_up", error_type="resource_exhaustion", parameters={"replicas": 3})
     rem = ops.wait_phase("remediations", "second", "PendingApproval", *FINAL)
     check(rem["status"]["phase"] == "PendingApproval", rem["status"])
-    check(rem["status"]["reason"] == "RateLimitedWorkload", rem["status"])
+    check("RateLimitedWorkload" in rem["status"]["reasons"], rem["status"])
     check("limit 1" in rem["status"]["message"], rem["status"]["message"])
     holds_for(lambda: ops.get_deployment("app")["spec"]["replicas"] == 2, 3, "replicas left at 2")
 
@@ -108,6 +108,6 @@ def test_cooldown_sends_the_second_remediation_to_approval(
     _first_scale_succeeds(ops)
     ops.remediation("second", "app", "scale_up", error_type="resource_exhaustion", parameters={"replicas": 3})
     rem = ops.wait_phase("remediations", "second", "PendingApproval", *FINAL)
-    check(rem["status"]["phase"] == "PendingApproval" and rem["status"]["reason"] == "CoolingDown", rem["status"])
+    check(rem["status"]["phase"] == "PendingApproval" and "CoolingDown" in rem["status"]["reasons"], rem["status"])
     check("s remaining" in rem["status"]["message"], rem["status"]["message"])
     holds_for(lambda: ops.get_deployment("app")["spec"]["replicas"] == 2, 3, "replicas left at 2")

@@ -5,6 +5,7 @@ tests/integration/test_admission_approval.py.)"""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -74,6 +75,24 @@ def test_the_requester_cannot_approve_their_own_proposal(ops: Ops, healthy: str)
     rem = ops.wait_for_reason("remediations", "mine", "SelfApproval")
     check(rem["status"]["phase"] == "PendingApproval", rem["status"])
     holds_for(lambda: ops.memory_limit(healthy) == "64Mi", 2, "the Deployment unchanged")
+
+
+def test_self_approval_only_where_the_cluster_default_allows_it(ops: Ops, namespace: str, healthy: str) -> None:
+    ops.policy(**LOOSE, selfApprovalNamespaces=[namespace])
+    ops.create(
+        "remediations",
+        "mine",
+        {"target": {"kind": "Deployment", "name": healthy}, "action": "increase_memory", "errorType": "oom",
+         "confidence": 0.9},
+        "Remediation",
+        annotations={"remediator.dev/requested-by": ops.whoami()},
+    )
+    ops.wait_phase("remediations", "mine", "PendingApproval")
+    time.sleep(6)  # the operator re-reads policies at most every 5 s
+    ops.approve("mine")
+    done = ops.wait_phase("remediations", "mine", *FINAL, timeout=40)
+    check(done["status"]["approval"]["by"] == ops.whoami(), done["status"])
+    check(ops.memory_limit(healthy) == "96Mi", f"limit {ops.memory_limit(healthy)}")
 
 
 def test_an_opt_out_added_after_the_proposal_stops_its_approval(ops: Ops, namespace: str, healthy: str) -> None:

@@ -8,10 +8,13 @@ Order, and what each rule does (every refusal or downgrade adds a Reason with a 
 2. Action downgrades, the action becomes notify: EscalatedAfterFailures (the workload's last
    escalateAfterFailures remediations failed in a row), HPAOwnsReplicas (scale_up of an HPA-scaled
    workload), ActionNotSupported (the action cannot apply to this kind, e.g. rollback of a StatefulSet,
-   restart_pod of a bare Pod nothing would recreate).
+   restart_pod of a bare Pod nothing would recreate), and what the evidence rules replace (evidence.py:
+   NoSaturation, DependencyElsewhere).
 3. notify changes nothing, so it needs no approval and ignores limits and dry-run: mode "auto".
 4. Gates for changing actions -> mode "approval", phase PendingApproval, auto_apply False. A human may
-   still approve, so limits do not skip; the Remediation shows every gate that applies: DryRun,
+   still approve, so limits do not skip; the Remediation shows every gate that applies: NotCorroborated
+   (the target's Pods do not show the claimed failure, see corroborate.py), what the evidence rules only
+   propose (NoRecentRollout, AllReplicasFailing), DryRun,
    BelowThreshold, ActionNotAutoApplicable, GitOpsManaged, RateLimitedWorkload, RateLimitedCluster,
    CoolingDown (remaining seconds), InFlightLimit.
 5. Otherwise mode "auto", phase Approved, with a PolicyAllows reason saying why.
@@ -29,6 +32,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from remediator.domain.corroborate import PodSignals, corroborate
+from remediator.domain.evidence import ActionEvidence, Finding, Rollout, Saturation, support
 from remediator.domain.policy import Policy, namespace_in_scope
 from remediator.domain.types import WORKLOAD_KINDS, Classification, Reason, WorkloadRef
 
@@ -59,6 +64,10 @@ class WorkloadFacts:
     opted_out: bool = False
     namespace_opted_out: bool = False
     exists: bool = True
+    # What the Pods show now; the default (nothing seen) corroborates no claim.
+    signals: PodSignals = field(default_factory=PodSignals)
+    rollout: Rollout | None = None  # Deployments: the newest revision and the one before
+    saturation: Saturation | None = None  # from metrics.k8s.io; None when it is not served
 
     @property
     def kind(self) -> str:
@@ -96,6 +105,10 @@ class DecisionInputs:
     now: datetime
     history: History = field(default_factory=History)
     parameters: Mapping[str, Any] = field(default_factory=dict)
+    dependency: str | None = None  # the dependency the error text names (evidence.dependency_named)
+    # The evidence rules may replace the action the operator's own classification chose; a user's requested
+    # action (and one already proposed, at apply time) is never replaced, only gated.
+    choose_action: bool = True
 
 
 @dataclass(frozen=True)
@@ -109,6 +122,7 @@ class Decision:
     reasons: tuple[Reason, ...]
     expires_at: datetime | None = None
     cooldown_remaining_seconds: int | None = None
+    evidence: tuple[str, ...] = ()  # what the operator checked itself, for status.evidence
 
     @property
     def reason(self) -> Reason:
@@ -173,8 +187,9 @@ def _hard_stops(inputs: DecisionInputs) -> list[Reason]:
     if wl.namespace_opted_out:
         stops.append(Reason("OptedOut", f"namespace {ref.namespace} is annotated remediator.dev/ignore=true"))
     if inputs.history.active_for_workload:
-        stops.append(Reason("ActiveRemediationExists",
-                            f"another remediation of {ref.kind} {ref.name} is still in progress"))
+        stops.append(
+            Reason("ActiveRemediationExists", f"another remediation of {ref.kind} {ref.name} is still in progress")
+        )
     return stops
 
 
@@ -183,50 +198,79 @@ def _downgrade(inputs: DecisionInputs, action: str) -> tuple[str, list[Reason]]:
     reasons: list[Reason] = []
     failures = consecutive_failures(inputs.history.workload)
     if action != "notify" and policy.escalate_after_failures and failures >= policy.escalate_after_failures:
-        reasons.append(Reason("EscalatedAfterFailures",
-                              f"the last {failures} remediations of {wl.ref.name} failed; "
-                              f"escalating {action} to notify"))
+        reasons.append(
+            Reason(
+                "EscalatedAfterFailures",
+                f"the last {failures} remediations of {wl.ref.name} failed; escalating {action} to notify",
+            )
+        )
         action = "notify"
     if action == "scale_up" and wl.has_hpa:
-        reasons.append(Reason("HPAOwnsReplicas",
-                              f"a HorizontalPodAutoscaler owns the replicas of {wl.ref.name}; "
-                              "proposing notify instead of scale_up"))
+        reasons.append(
+            Reason(
+                "HPAOwnsReplicas",
+                f"a HorizontalPodAutoscaler owns the replicas of {wl.ref.name}; proposing notify instead of scale_up",
+            )
+        )
         action = "notify"
     if wl.kind not in SUPPORTED_KINDS.get(action, ()):
-        why = ("nothing would recreate a bare Pod" if wl.kind == "Pod"
-               else f"{action} does not apply to a {wl.kind}")
+        why = "nothing would recreate a bare Pod" if wl.kind == "Pod" else f"{action} does not apply to a {wl.kind}"
         reasons.append(Reason("ActionNotSupported", f"{why}; proposing notify instead of {action}"))
         action = "notify"
     return action, reasons
 
 
-def _gates(inputs: DecisionInputs, action: str) -> tuple[list[Reason], int]:
+def _corroboration(inputs: DecisionInputs, action: str) -> Reason:
+    ref = inputs.workload.ref
+    return corroborate(inputs.classification.error_type, action, inputs.workload.signals, f"{ref.kind} {ref.name}")
+
+
+def _gates(inputs: DecisionInputs, action: str, evidence: Reason) -> tuple[list[Reason], int]:
     policy, wl, hist, now = inputs.policy, inputs.workload, inputs.history, inputs.now
     conf = inputs.classification.confidence
-    gates: list[Reason] = []
+    gates: list[Reason] = [evidence] if evidence.code == "NotCorroborated" else []
     if policy.dry_run:
         gates.append(Reason("DryRun", "the policy is in dry-run mode: changes are proposed, never applied"))
     if conf < policy.auto_apply_threshold:
-        gates.append(Reason("BelowThreshold", f"confidence {conf:.2f} is below the auto-apply threshold "
-                                              f"{policy.auto_apply_threshold:.2f}"))
+        gates.append(
+            Reason(
+                "BelowThreshold",
+                f"confidence {conf:.2f} is below the auto-apply threshold {policy.auto_apply_threshold:.2f}",
+            )
+        )
     if action not in policy.auto_apply_actions:
         gates.append(Reason("ActionNotAutoApplicable", f"the policy does not auto-apply {action}"))
     elif action == "update_config" and not inputs.parameters.get("configPatch"):
-        gates.append(Reason("ActionNotAutoApplicable",
-                            "update_config auto-applies only with parameters.configPatch; none was given"))
+        gates.append(
+            Reason(
+                "ActionNotAutoApplicable", "update_config auto-applies only with parameters.configPatch; none was given"
+            )
+        )
     if wl.gitops and policy.git_ops.respect:
-        gates.append(Reason("GitOpsManaged", f"{wl.ref.name} is managed by {wl.gitops}; the change is "
-                                             "proposed so it can be made in Git"))
+        gates.append(
+            Reason(
+                "GitOpsManaged",
+                f"{wl.ref.name} is managed by {wl.gitops}; the change is proposed so it can be made in Git",
+            )
+        )
     hour_ago = now - timedelta(hours=1)
     recent = [h for h in _changing(hist.workload) if h.started_at > hour_ago]
     if len(recent) >= policy.rate_limit.per_workload_per_hour:
-        gates.append(Reason("RateLimitedWorkload",
-                            f"{len(recent)} remediations of {wl.ref.name} started in the last hour "
-                            f"(limit {policy.rate_limit.per_workload_per_hour})"))
+        gates.append(
+            Reason(
+                "RateLimitedWorkload",
+                f"{len(recent)} remediations of {wl.ref.name} started in the last hour "
+                f"(limit {policy.rate_limit.per_workload_per_hour})",
+            )
+        )
     if hist.cluster_started_last_minute >= policy.rate_limit.cluster_per_minute:
-        gates.append(Reason("RateLimitedCluster",
-                            f"{hist.cluster_started_last_minute} remediations started cluster-wide in the "
-                            f"last minute (limit {policy.rate_limit.cluster_per_minute})"))
+        gates.append(
+            Reason(
+                "RateLimitedCluster",
+                f"{hist.cluster_started_last_minute} remediations started cluster-wide in the "
+                f"last minute (limit {policy.rate_limit.cluster_per_minute})",
+            )
+        )
     remaining = cooldown_remaining(policy, hist.workload, now)
     if remaining > 0:
         failures = consecutive_failures(hist.workload)
@@ -235,10 +279,27 @@ def _gates(inputs: DecisionInputs, action: str) -> tuple[list[Reason], int]:
             text += f" ({failures} consecutive failure{'s' if failures != 1 else ''})"
         gates.append(Reason("CoolingDown", text))
     if hist.namespace_in_flight >= policy.blast_radius.max_in_flight_per_namespace:
-        gates.append(Reason("InFlightLimit",
-                            f"{hist.namespace_in_flight} remediations are in flight in namespace "
-                            f"{wl.ref.namespace} (limit {policy.blast_radius.max_in_flight_per_namespace})"))
+        gates.append(
+            Reason(
+                "InFlightLimit",
+                f"{hist.namespace_in_flight} remediations are in flight in namespace "
+                f"{wl.ref.namespace} (limit {policy.blast_radius.max_in_flight_per_namespace})",
+            )
+        )
     return gates, remaining
+
+
+def _finding(inputs: DecisionInputs, action: str) -> Finding:
+    wl, policy = inputs.workload, inputs.policy
+    facts = ActionEvidence(
+        signals=wl.signals,
+        rollout=wl.rollout,
+        saturation=wl.saturation,
+        dependency=inputs.dependency,
+        rollout_window_seconds=policy.evidence.rollout_window_seconds,
+        previous_healthy_seconds=policy.evidence.previous_healthy_seconds,
+    )
+    return support(inputs.classification.error_type, action, facts)
 
 
 def decide(inputs: DecisionInputs) -> Decision:
@@ -248,25 +309,46 @@ def decide(inputs: DecisionInputs) -> Decision:
     if stops:
         return Decision("skip", action, PHASES["skip"], False, tuple(stops))
     action, downgrades = _downgrade(inputs, action)
+    finding = _finding(inputs, action)
+    seen = (f"{action}: {finding.evidence}",) if finding.evidence and action != "notify" else ()
+    gate = finding.gate
+    if finding.replaced is not None and inputs.choose_action:
+        downgrades.append(finding.replaced)
+        action = finding.action
+    elif finding.replaced is not None:
+        gate = finding.replaced
     if action == "notify":
         note = Reason("NotifyOnly", "notify changes nothing, so it needs no approval")
-        return Decision("auto", action, PHASES["auto"], True, (*downgrades, note))
-    gates, remaining = _gates(inputs, action)
+        return Decision("auto", action, PHASES["auto"], True, (*downgrades, note), evidence=seen)
+    corroboration = _corroboration(inputs, action)
+    evidence = (corroboration.message, *seen)
+    gates, remaining = _gates(inputs, action, corroboration)
+    if gate is not None:
+        gates.insert(1 if gates and gates[0].code == "NotCorroborated" else 0, gate)
     if gates:
         expires = inputs.now + timedelta(seconds=inputs.policy.approval_ttl_seconds)
-        return Decision("approval", action, PHASES["approval"], False, (*downgrades, *gates), expires,
-                        remaining or None)
+        return Decision(
+            "approval", action, PHASES["approval"], False, (*downgrades, *gates), expires, remaining or None, evidence
+        )
     conf, threshold = inputs.classification.confidence, inputs.policy.auto_apply_threshold
-    allow = Reason("PolicyAllows", f"confidence {conf:.2f} meets the auto-apply threshold {threshold:.2f} "
-                                   f"and no limit applies to {action}")
-    return Decision("auto", action, PHASES["auto"], True, (*downgrades, allow))
+    allow = Reason(
+        "PolicyAllows",
+        f"confidence {conf:.2f} meets the auto-apply threshold {threshold:.2f}, "
+        f"the Pods corroborate the claim, and no limit applies to {action}",
+    )
+    return Decision("auto", action, PHASES["auto"], True, (*downgrades, allow), evidence=evidence)
 
 
 def downgrade_to_approval(decision: Decision, reason: Reason, now: datetime, policy: Policy) -> Decision:
     """Turn an auto decision into a proposal, e.g. when the action's planner refused (BlastRadius)."""
-    return replace(decision, mode="approval", phase=PHASES["approval"], auto_apply=False,
-                   reasons=(reason, *decision.reasons),
-                   expires_at=now + timedelta(seconds=policy.approval_ttl_seconds))
+    return replace(
+        decision,
+        mode="approval",
+        phase=PHASES["approval"],
+        auto_apply=False,
+        reasons=(reason, *decision.reasons),
+        expires_at=now + timedelta(seconds=policy.approval_ttl_seconds),
+    )
 
 
 def expired(proposed_at: datetime, now: datetime, policy: Policy) -> bool:

@@ -47,6 +47,13 @@ class BlastRadius(_Spec):
     max_in_flight_per_namespace: int = Field(default=3, ge=1, le=1000)
 
 
+class EvidencePolicy(_Spec):
+    """How recent a rollout must be for a rollback, and how long its predecessor must have served."""
+
+    rollout_window_seconds: int = Field(default=1800, ge=60, le=604800)
+    previous_healthy_seconds: int = Field(default=600, ge=0, le=604800)
+
+
 class GitOps(_Spec):
     """Whether workloads managed by Argo CD or Flux only get proposals (respect=true)."""
 
@@ -71,9 +78,12 @@ class Policy(_Spec):
     escalate_after_failures: int = Field(default=2, ge=0, le=100)
     blast_radius: BlastRadius = BlastRadius()
     git_ops: GitOps = GitOps()
+    evidence: EvidencePolicy = EvidencePolicy()
     approval_ttl_seconds: int = Field(default=3600, ge=60, le=604800, alias="approvalTTLSeconds")
     verify_window_seconds: int = Field(default=120, ge=10, le=86400)
     undo_on_failure: tuple[Action, ...] = ("increase_memory", "scale_up", "rollback")
+    # Namespaces (globs) where a requester may approve their own change; none by default.
+    self_approval_namespaces: tuple[str, ...] = ()
 
     @field_validator("memory_ceiling")
     @classmethod
@@ -179,9 +189,12 @@ STRICTER: dict[str, Callable[[Any, Any], Any]] = {
     "blast_radius.min_ready_pods": max,
     "blast_radius.max_in_flight_per_namespace": min,
     "git_ops.respect": operator.or_,  # may start respecting GitOps, never stop
+    "evidence.rollout_window_seconds": min,  # a rollback only closer to its rollout
+    "evidence.previous_healthy_seconds": max,  # the predecessor must have served longer
     "approval_ttl_seconds": min,  # a stale proposal expires sooner rather than being approved late
     "verify_window_seconds": max,  # watches longer before calling a change a success
     "undo_on_failure": _union,  # may ask for more automatic undo (back to the state before), never less
+    "self_approval_namespaces": _intersection,  # may only give up self-approval, never grant it
 }
 
 
@@ -196,12 +209,12 @@ class MergedPolicy:
         """A sentence for a condition or log line; empty when nothing was clamped."""
         if not self.clamped:
             return ""
-        return ("kept at the cluster default because a namespace policy may only tighten it: "
-                + ", ".join(self.clamped))
+        return "kept at the cluster default because a namespace policy may only tighten it: " + ", ".join(self.clamped)
 
 
-def _stricter(model: type[BaseModel], cluster: BaseModel, wanted: BaseModel, prefix: str, shown_prefix: str,
-              clamped: list[str]) -> dict[str, Any]:
+def _stricter(
+    model: type[BaseModel], cluster: BaseModel, wanted: BaseModel, prefix: str, shown_prefix: str, clamped: list[str]
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, info in model.model_fields.items():
         path, shown = prefix + name, shown_prefix + (info.alias or name)
@@ -268,6 +281,11 @@ def namespace_in_scope(namespace: str, policy: Policy) -> bool:
     return any(fnmatch.fnmatchcase(namespace, pattern) for pattern in policy.include_namespaces)
 
 
+def self_approval_allowed(namespace: str, policy: Policy) -> bool:
+    """Whether a requester may approve their own change in this namespace (selfApprovalNamespaces, globs)."""
+    return any(fnmatch.fnmatchcase(namespace, pattern) for pattern in policy.self_approval_namespaces)
+
+
 def opted_out(labels: Mapping[str, str] | None, annotations: Mapping[str, str] | None = None) -> bool:
     """Whether an object carries remediator.dev/ignore: "true" as a label or an annotation."""
     for source in (labels or {}, annotations or {}):
@@ -289,9 +307,7 @@ _FLUX_LABELS = (
 )
 
 
-def is_gitops_managed(
-    labels: Mapping[str, str] | None, annotations: Mapping[str, str] | None = None
-) -> str | None:
+def is_gitops_managed(labels: Mapping[str, str] | None, annotations: Mapping[str, str] | None = None) -> str | None:
     """ "argocd" or "flux" when labels/annotations show a GitOps controller owns the object, else None."""
     labels = labels or {}
     annotations = annotations or {}

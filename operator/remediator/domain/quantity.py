@@ -26,6 +26,9 @@ _QUANTITY = re.compile(
     r"^([+]?[0-9]+(?:\.[0-9]*)?|[+]?\.[0-9]+)(?:([eE][+-]?[0-9]+)|(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E))?$"
 )
 MI = 2**20
+_CPU = re.compile(r"^([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(n|u|m)?$")
+_CPU_SCALE: dict[str | None, Decimal] = {None: Decimal(1000), "m": Decimal(1), "u": Decimal("0.001"),
+                                         "n": Decimal("0.000001")}
 
 
 def parse_quantity(value: str | int | float) -> int:
@@ -47,6 +50,14 @@ def parse_quantity(value: str | int | float) -> int:
     except InvalidOperation as exc:  # pragma: no cover - the regex already rules this out
         raise ValueError(f"{value!r} is not a Kubernetes quantity") from exc
     return math.ceil(amount)
+
+
+def parse_millicores(value: str | int | float) -> int:
+    """CPU in millicores, rounded up: "250m" -> 250, "2" -> 2000, "1.5" -> 1500, "12345678n" -> 13."""
+    match = None if isinstance(value, bool) else _CPU.match(str(value).strip())
+    if not match:
+        raise ValueError(f"{value!r} is not a CPU quantity (e.g. 250m, 2)")
+    return math.ceil(Decimal(match.group(1)) * _CPU_SCALE[match.group(2)])
 
 
 def format_mi(num_bytes: int) -> str:

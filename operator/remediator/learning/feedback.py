@@ -209,6 +209,7 @@ def remediation_document(remediation: Mapping[str, Any]) -> dict[str, Any]:
         "confidence": spec.get("confidence"),
         "model_version": spec.get("modelVersion", ""),
         "auto_apply": bool(spec.get("autoApply", False)),
+        "origin": status.get("origin"),
         "phase": status.get("phase"),
         "reason": status.get("reason"),
         "message": scrub(status.get("message"))[:1024],
@@ -259,6 +260,7 @@ def feedback_document(
         "model_type": cls.get("errorType"),
         "model_action": cls.get("action"),
         "auto_apply": bool(spec.get("autoApply", False)),
+        "origin": status.get("origin"),  # "user": a proposal, whose outcome says nothing about the model
         "phase": status.get("phase"),
         "outcome": (status.get("outcome") or {}).get("result"),
         "label": label,

@@ -12,7 +12,9 @@ from typing import Any
 from remediator import api
 from remediator.adapters.kube import Kube, NotFound
 from remediator.domain import clock
+from remediator.domain.corroborate import observe
 from remediator.domain.decide import History, PastRemediation, WorkloadFacts
+from remediator.domain.evidence import rollout_of
 from remediator.domain.policy import is_gitops_managed, opted_out
 from remediator.domain.types import WorkloadRef
 from remediator.domain.workload_state import replicas
@@ -25,8 +27,11 @@ def workload_facts(kube: Kube, ref: WorkloadRef) -> tuple[WorkloadFacts, dict[st
         return WorkloadFacts(ref=ref, exists=False), None
     meta = obj.get("metadata", {})
     ns_labels, ns_annotations = kube.namespace_annotations(ref.namespace)
+    obj.setdefault("kind", ref.kind)
     pods = [p for p in kube.pods_of(obj) if not p["metadata"].get("deletionTimestamp")]
     desired, ready, _ = replicas(ref.kind, obj)
+    now = clock.now()
+    rollout = rollout_of(kube.replicasets_of(obj), pods, now) if ref.kind == "Deployment" else None
     facts = WorkloadFacts(
         ref=ref,
         replicas=desired,
@@ -36,6 +41,8 @@ def workload_facts(kube: Kube, ref: WorkloadRef) -> tuple[WorkloadFacts, dict[st
         gitops=is_gitops_managed(meta.get("labels"), meta.get("annotations")),
         opted_out=opted_out(meta.get("labels"), meta.get("annotations")),
         namespace_opted_out=opted_out(ns_labels, ns_annotations),
+        signals=observe(pods, now),
+        rollout=rollout,
     )
     return facts, obj
 

@@ -15,6 +15,7 @@ from remediator.api import LABEL_TARGET_KIND, LABEL_TARGET_NAME
 from remediator.domain import clock
 from remediator.domain import decide as decisions
 from remediator.domain.conditions import make_condition, set_condition
+from remediator.domain.evidence import dependency_named
 from remediator.domain.policy import Policy
 from remediator.domain.types import Classification, WorkloadRef
 from remediator.locks import KeyedLocks
@@ -121,7 +122,7 @@ class Triage:
         conditions: list[dict[str, Any]],
         started: float,
     ) -> TriageResult:
-        ns = ref.namespace
+        ns, spec = ref.namespace, ee["spec"]
         facts, workload = workload_facts(self.kube, ref)
         policy = self.policies.for_namespace(ns)
         now = clock.now()
@@ -133,6 +134,7 @@ class Triage:
                 now=now,
                 history=history(self.kube, ref, now),
                 parameters={},
+                dependency=dependency_named(f"{spec.get('message') or ''}\n{spec.get('logs') or ''}"),
             )
         )
         if decision.mode == "skip":

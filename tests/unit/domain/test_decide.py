@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+from remediator.domain.corroborate import PodSignals
 from remediator.domain.decide import (
     Decision,
     DecisionInputs,
@@ -22,7 +23,9 @@ from remediator.domain.types import Classification, Reason, WorkloadRef
 from tests.unit.domain.builders import NS, T0
 
 WEB = WorkloadRef("Deployment", "web", NS)
-FACTS = WorkloadFacts(ref=WEB, replicas=4, ready_replicas=3, pod_count=4)
+CRASHING = PodSignals(pods=4, ready=3, restarts=5, families=frozenset({"crash"}),
+                      examples=("Pod web-1: CrashLoopBackOff",))
+FACTS = WorkloadFacts(ref=WEB, replicas=4, ready_replicas=3, pod_count=4, signals=CRASHING)
 
 
 def inputs(

@@ -14,6 +14,7 @@ from remediator.domain.policy import (
     namespace_in_scope,
     opted_out,
     override,
+    self_approval_allowed,
 )
 
 
@@ -120,6 +121,7 @@ CLUSTER = Policy.model_validate(
         "approvalTTLSeconds": 3600,
         "verifyWindowSeconds": 120,
         "undoOnFailure": ["scale_up"],
+        "selfApprovalNamespaces": ["team-sandbox", "team-dev-*"],
     }
 )
 
@@ -165,6 +167,9 @@ def _get(policy: Policy, path: str) -> object:
         ({"verifyWindowSeconds": 10}, {"verifyWindowSeconds": 600}, "verify_window_seconds", 120, 600),
         ({"undoOnFailure": []}, {"undoOnFailure": ["scale_up", "rollback"]}, "undo_on_failure",
          ("scale_up",), ("scale_up", "rollback")),
+        ({"selfApprovalNamespaces": ["team-sandbox", "team-dev-*", "team-prod"]},
+         {"selfApprovalNamespaces": ["team-sandbox"]}, "self_approval_namespaces",
+         ("team-sandbox", "team-dev-*"), ("team-sandbox",)),
     ],
 )
 def test_each_field_takes_the_stricter_value(
@@ -269,3 +274,12 @@ def test_gitops_markers_are_recognised() -> None:
 def test_plain_helm_and_instance_label_are_not_gitops() -> None:
     labels = {"app.kubernetes.io/managed-by": "Helm", "app.kubernetes.io/instance": "web"}
     assert is_gitops_managed(labels, {"meta.helm.sh/release-name": "web"}) is None
+
+
+def test_self_approval_is_off_by_default_and_granted_only_by_the_cluster_default() -> None:
+    assert not self_approval_allowed("team-sandbox", Policy())
+    assert self_approval_allowed("team-sandbox", CLUSTER) and self_approval_allowed("team-dev-42", CLUSTER)
+    assert not self_approval_allowed("team-prod", CLUSTER)
+    # A namespace's own policy can give it up, and cannot grant it to itself.
+    assert not self_approval_allowed("team-dev-1", merge(CLUSTER, {"selfApprovalNamespaces": []}))
+    assert not self_approval_allowed("team-prod", merge(CLUSTER, {"selfApprovalNamespaces": ["team-prod"]}))

@@ -46,13 +46,16 @@ def initial_status(
     policy: Policy,
 ) -> Transition:
     """The first status of a Remediation: its decision, where it comes from, and who asked for it."""
-    if origin == api.Origin.USER and decision.mode == "auto" and decision.action != "notify":
+    if origin == api.Origin.USER and decision.mode != "skip" and decision.action != "notify":
+        # Whatever else holds it back, the first reason a user's proposal waits is that it is one.
         decision = decisions.downgrade_to_approval(decision, USER_PROPOSAL, now, policy)
     fields: dict[str, Any] = {
         "proposedAt": clock.format_time(now),
         "origin": str(origin),
         "proposedGeneration": generation,
         "requestedBy": requested_by,
+        "evidence": list(decision.evidence)[:16],
+        "reasons": decision.codes()[:16],
     }
     if decision.phase == api.Phase.PENDING_APPROVAL:
         expires = decision.expires_at or now + dt.timedelta(seconds=policy.approval_ttl_seconds)
@@ -70,6 +73,8 @@ class Decider:
         self.kube, self.policies = kube, policies
 
     def decide(self, rem: dict[str, Any], now: dt.datetime) -> decisions.Decision:
+        """The decision for a Remediation as written (a user's proposal, or any one right before its change):
+        the evidence rules gate its action and never replace it."""
         spec = rem["spec"]
         ref = target_ref(rem)
         facts, _ = workload_facts(self.kube, ref)
@@ -87,6 +92,7 @@ class Decider:
                 now=now,
                 history=history(self.kube, ref, now, exclude=rem["metadata"]["name"]),
                 parameters=spec.get("parameters") or {},
+                choose_action=False,  # a user's proposal, or the proposed action at apply time
             )
         )
 

@@ -18,6 +18,7 @@ from remediator import api
 from remediator.adapters.kube import Kube
 from remediator.domain import clock
 from remediator.domain.actions.base import Refusal
+from remediator.domain.policy import self_approval_allowed
 from remediator.locks import KeyedLocks
 from remediator.pipeline.policies import PolicySource
 from remediator.pipeline.remediation.apply import Applier, api_message
@@ -43,7 +44,7 @@ class Reconciler:
         locks: KeyedLocks | None = None,
         on_final: Callable[[dict[str, Any]], object] | None = None,
     ) -> None:
-        self.kube = kube
+        self.kube, self.policies = kube, policies
         self.locks = locks or KeyedLocks()
         self.on_final = on_final
         self.writer = StatusWriter(kube)
@@ -118,7 +119,10 @@ class Reconciler:
         return self._guard_installed
 
     def _pending(self, rem: dict[str, Any]) -> Transition | None:
-        return approval(inputs_for(rem, clock.now(), guard_installed=self.guard_installed(), allow_self=False))
+        allow_self = self_approval_allowed(
+            rem["metadata"]["namespace"], self.policies.for_namespace(rem["metadata"]["namespace"])
+        )
+        return approval(inputs_for(rem, clock.now(), guard_installed=self.guard_installed(), allow_self=allow_self))
 
     def _approved(self, rem: dict[str, Any]) -> Transition:
         """Right before the change: an approval of an older spec is void; a hard stop (opt-out, excluded

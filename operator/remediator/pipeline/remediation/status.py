@@ -7,7 +7,7 @@ from typing import Any
 
 from kubernetes.client.exceptions import ApiException
 
-from remediator import api, metrics
+from remediator import api, failpoints, metrics
 from remediator.adapters.kube import Kube, NotFound
 from remediator.domain import clock
 from remediator.domain.conditions import make_condition, set_condition
@@ -43,6 +43,7 @@ class StatusWriter:
             **t.fields,
         }
         updated = self.kube.patch_status(api.REMEDIATIONS, meta["namespace"], meta["name"], update)
+        failpoints.reached(f"after-status:{t.phase}")
         rem["status"] = updated.get("status", {**status, **update})
         rem["metadata"] = updated.get("metadata", meta)
         if t.phase != status.get("phase"):

@@ -74,20 +74,17 @@ class Verifier:
                 conditions=((api.Condition.STABLE, "True" if healthy else "False", why, f"{ready}/{desired} ready"),),
             )
         metrics.OUTCOMES.labels(action=spec["action"], result=outcome.result).inc()
+        fields: dict[str, Any] = {"completedAt": clock.format_time(now), "outcome": outcome.to_status()}
+        # The outcome of a user's proposal says nothing about the model (the user chose the action and its
+        # parameters): it is no training label, so a tenant cannot teach the model by approving changes.
+        if status.get("origin") != api.Origin.USER:
+            fields["feedback"] = {
+                "label": "correct" if outcome.result == api.Phase.SUCCEEDED else "incorrect",
+                "source": "verification",
+                "recorded": False,
+            }
         return Transition(
-            outcome.result,
-            outcome.reason,
-            outcome.message,
-            warning=outcome.result == api.Phase.FAILED,
-            fields={
-                "completedAt": clock.format_time(now),
-                "outcome": outcome.to_status(),
-                "feedback": {
-                    "label": "correct" if outcome.result == api.Phase.SUCCEEDED else "incorrect",
-                    "source": "verification",
-                    "recorded": False,
-                },
-            },
+            outcome.result, outcome.reason, outcome.message, warning=outcome.result == api.Phase.FAILED, fields=fields
         )
 
     def _family(self, rem: dict[str, Any]) -> str | None:

@@ -37,16 +37,16 @@ def test_at_least_one_pod_even_for_a_tiny_workload() -> None:
     assert isinstance(result, Plan) and result.evict == ("web-1",)
 
 
-def test_never_leaves_fewer_than_min_ready_pods() -> None:
-    # The triggering Pod is ready (e.g. a hung process) and is the only ready Pod.
+def test_a_ready_pod_is_never_evicted_even_when_the_errorevent_names_it() -> None:
+    # A forged "Readiness probe failed" about a Ready Pod: the Pod's own status says it is fine.
     pods = [healthy("web-1"), crashing("web-2")]
-    policy = Policy.model_validate({"blastRadius": {"maxPodFraction": 1.0, "minReadyPods": 1}})
+    policy = Policy.model_validate({"blastRadius": {"maxPodFraction": 1.0, "minReadyPods": 0}})
     result = plan("restart_pod", PlanContext(deployment(replicas=2), pods, pod_name="web-1", policy=policy))
     assert isinstance(result, Plan) and result.evict == ("web-2",)
     only_ready = plan(
-        "restart_pod", PlanContext(deployment(replicas=1), [healthy("web-1")], pod_name="web-1")
+        "restart_pod", PlanContext(deployment(replicas=1), [healthy("web-1")], pod_name="web-1", policy=policy)
     )
-    assert isinstance(only_ready, Refusal) and only_ready.code == "BlastRadius"
+    assert isinstance(only_ready, Refusal) and only_ready.code == "NoFailingPods"
 
 
 def test_bare_pod_is_not_restarted() -> None:

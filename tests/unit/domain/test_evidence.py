@@ -1,0 +1,125 @@
+"""domain/evidence.py: the facts the operator observed select and gate the model's action."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from remediator.domain.corroborate import PodSignals
+from remediator.domain.evidence import (
+    ActionEvidence,
+    Rollout,
+    Saturation,
+    dependency_named,
+    rollout_of,
+    saturation_of,
+    support,
+)
+from tests.unit.domain.builders import T0, crashloop_status, pod, replicaset
+
+CRASHING_ONE_OF_THREE = PodSignals(pods=3, ready=2, restarts=5, families=frozenset({"crash"}))
+ALL_CRASHING = PodSignals(pods=3, ready=0, restarts=15, families=frozenset({"crash"}))
+RECENT = Rollout(revision=7, age_seconds=120, failing_on_newest=True, previous_revision=6,
+                 previous_newest_seconds=86400)
+
+
+def test_rollback_right_after_a_rollout_of_a_healthy_predecessor_is_supported() -> None:
+    found = support("app_crash", "rollback", ActionEvidence(CRASHING_ONE_OF_THREE, rollout=RECENT))
+    assert found.action == "rollback" and found.gate is None
+    assert "revision 7 rolled out 120 s ago" in found.evidence and "revision 6 ran 86400 s" in found.evidence
+
+
+@pytest.mark.parametrize(
+    ("rollout", "why"),
+    [
+        (None, "no rollout history"),
+        (Rollout(7, 90 * 86400, True, 6, 86400), "older than the 1800 s window"),
+        (Rollout(7, 120, True, 6, 60), "served less than 600 s"),
+        (Rollout(1, 120, True), "no earlier revision"),
+        (Rollout(7, 120, False, 6, 86400), "not on the newest revision"),
+    ],
+)
+def test_rollback_without_that_evidence_is_only_proposed(rollout: Rollout | None, why: str) -> None:
+    found = support("app_crash", "rollback", ActionEvidence(CRASHING_ONE_OF_THREE, rollout=rollout))
+    assert found.action == "rollback" and found.gate is not None and found.gate.code == "NoRecentRollout"
+    assert why in found.gate.message
+
+
+def test_scale_up_needs_saturated_replicas() -> None:
+    hot = ActionEvidence(CRASHING_ONE_OF_THREE, saturation=Saturation(2, 2, "web-1 app cpu 980m of 1000m"))
+    assert support("timeout", "scale_up", hot).action == "scale_up"
+    one_of_four = ActionEvidence(CRASHING_ONE_OF_THREE, saturation=Saturation(4, 1, "web-1 app cpu 980m of 1000m"))
+    assert support("timeout", "scale_up", one_of_four).action == "notify"
+
+
+def test_a_timeout_without_saturation_notifies_naming_the_dependency() -> None:
+    found = support("timeout", "scale_up", ActionEvidence(CRASHING_ONE_OF_THREE, dependency="payments:8443"))
+    assert found.action == "notify" and found.replaced is not None and found.replaced.code == "NoSaturation"
+    assert "payments:8443" in found.replaced.message and "no usage from metrics.k8s.io" in found.evidence
+
+
+def test_readiness_failing_everywhere_under_a_timeout_is_load() -> None:
+    unready = PodSignals(pods=3, ready=0, families=frozenset({"notready"}))
+    assert support("timeout", "scale_up", ActionEvidence(unready)).action == "scale_up"
+    assert support("app_crash", "scale_up", ActionEvidence(unready)).action == "notify"
+
+
+def test_restart_helps_a_stuck_minority_not_a_workload_failing_everywhere() -> None:
+    assert support("app_crash", "restart_pod", ActionEvidence(CRASHING_ONE_OF_THREE)).gate is None
+    gated = support("app_crash", "restart_pod", ActionEvidence(ALL_CRASHING)).gate
+    assert gated is not None and gated.code == "AllReplicasFailing"
+    hung = PodSignals(pods=2, ready=0, families=frozenset({"notready"}))
+    assert support("probe_failure", "restart_pod", ActionEvidence(hung)).gate is None
+
+
+def test_a_dependency_error_notifies_unless_other_replicas_are_fine_and_the_action_is_a_restart() -> None:
+    e = ActionEvidence(CRASHING_ONE_OF_THREE, dependency="redis-master:6379")
+    assert support("dependency_error", "restart_pod", e).action == "restart_pod"
+    moved = support("dependency_error", "rollback", e)
+    assert moved.action == "notify" and moved.replaced is not None and "redis-master:6379" in moved.replaced.message
+    assert support("dependency_error", "restart_pod", ActionEvidence(ALL_CRASHING)).action == "notify"
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("dial tcp 10.96.0.12:5432: connect: connection refused", "10.96.0.12:5432"),
+        ('Get "http://payments.shop.svc.cluster.local:8080/v1/charge": context deadline exceeded',
+         "payments.shop.svc.cluster.local:8080"),
+        ("Connection to node -1 (kafka-0.kafka-headless/10.1.2.3:9092) could not be established", "10.1.2.3:9092"),
+        ("Error: connect ECONNREFUSED redis-master:6379", "redis-master:6379"),
+        ("panic: runtime error: index out of range [3] with length 3", None),
+        ("at line 12:34 of main.go", None),
+    ],
+)
+def test_the_dependency_named_in_an_error(text: str, named: str | None) -> None:
+    assert dependency_named(text) == named
+
+
+def _rs(rev: int, created: str, hash_: str) -> dict:
+    rs = replicaset(revision=rev, hash_=hash_, image=f"registry.example/web:{rev}")
+    rs["metadata"]["creationTimestamp"] = created
+    return rs
+
+
+def test_rollout_is_read_from_replicasets_and_the_failing_pods_template_hash() -> None:
+    replicasets = [_rs(6, "2024-04-01T08:00:00Z", "aaa"), _rs(7, "2024-05-01T11:58:00Z", "bbb")]
+    failing = pod("web-2", [crashloop_status()], ready=False, hash_="bbb")
+    rollout = rollout_of(replicasets, [pod("web-1", hash_="aaa"), failing], T0)
+    assert rollout is not None
+    assert (rollout.revision, rollout.previous_revision, rollout.failing_on_newest) == (7, 6, True)
+    assert rollout.age_seconds == 120 and rollout.previous_newest_seconds == 30 * 86400 + 3 * 3600 + 58 * 60
+    old_failure = pod("web-3", [crashloop_status()], ready=False, hash_="aaa")
+    assert rollout_of(replicasets, [old_failure], T0 + timedelta(minutes=5)).failing_on_newest is False  # type: ignore[union-attr]
+    assert rollout_of([], [failing], T0) is None
+
+
+def test_saturation_counts_ready_replicas_near_their_limits() -> None:
+    pods = [pod("web-1"), pod("web-2"), pod("web-3", [crashloop_status()], ready=False)]
+    usage = {"web-1": {"app": (480, 10 * 2**20)}, "web-2": {"app": (100, 250 * 2**20)},
+             "web-3": {"app": (0, 0)}}
+    s = saturation_of(pods, usage)  # builders: cpu limit 500m, memory limit 256Mi
+    assert s is not None and (s.ready, s.saturated) == (2, 2)
+    assert "web-1 app cpu 480m of 500m" in s.busiest or "web-2 app memory" in s.busiest
+    assert saturation_of(pods, None) is None and saturation_of(pods, {}) is None
