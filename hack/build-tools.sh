@@ -7,6 +7,7 @@ set -euo pipefail
 K8S_VERSION=v1.34.4          # kube-apiserver, kube-controller-manager, kube-scheduler, kubectl
 ETCD_VERSION=v3.6.16
 KWOK_VERSION=v0.7.0
+METRICS_SERVER_VERSION=v0.8.0  # the metrics.k8s.io API of the local control plane
 FERRETDB_VERSION=v1.24.2
 HELM_VERSION=v3.19.5
 KUBECONFORM_VERSION=v0.7.0
@@ -79,6 +80,20 @@ install_plain() {
   link "$name" "$ver"
 }
 
+# metrics-server, as a tool dependency of a throwaway module (`go get -tool`): the module's own go.mod
+# then decides every dependency version, as it does for metrics-server's release builds.
+build_metrics_server() {
+  have metrics-server "$METRICS_SERVER_VERSION" || {
+    echo ">> building metrics-server $METRICS_SERVER_VERSION"
+    local dir="$CACHE/src/metrics-server" v=$METRICS_SERVER_VERSION pkg=sigs.k8s.io/metrics-server/cmd/metrics-server
+    wrapper_module "$dir" sigs.k8s.io/metrics-server "$v"
+    (cd "$dir" && go get -tool "$pkg@$v" && go build -trimpath \
+       -ldflags "-s -w -X k8s.io/client-go/pkg/version.gitVersion=$v" \
+       -o "$BIN/metrics-server-$v" "$pkg")
+  }
+  link metrics-server "$METRICS_SERVER_VERSION"
+}
+
 # FerretDB reads build/version/version.txt at start-up, which its module zip lacks: build from a copy.
 build_ferretdb() {
   have ferretdb "$FERRETDB_VERSION" || {
@@ -97,6 +112,7 @@ build_one() {
     kubernetes) build_kubernetes ;;
     etcd) build_etcd ;;
     kwok) install_plain kwok sigs.k8s.io/kwok/cmd/kwok "$KWOK_VERSION" ;;
+    metrics-server) build_metrics_server ;;
     ferretdb) build_ferretdb ;;
     helm) install_plain helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" ;;
     kubeconform) install_plain kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION" ;;
@@ -105,6 +121,6 @@ build_one() {
   esac
 }
 
-tools=("$@"); [ ${#tools[@]} -gt 0 ] || tools=(etcd kubernetes kwok ferretdb)
+tools=("$@"); [ ${#tools[@]} -gt 0 ] || tools=(etcd kubernetes kwok metrics-server ferretdb)
 for t in "${tools[@]}"; do build_one "$t"; done
 echo "$BIN"

@@ -2,8 +2,9 @@
 
     python -m remediator_model.build_default
 
-Trains on the builtin seed corpus (deterministic), evaluates on the real-world validation set (never trained
-on) and writes model/remediator_model/artifacts/default/.
+Trains on the builtin seed corpus plus the fit part of the real-world corpus (deterministic), calibrates on
+the corpus's calibration part, reports its test part (split by source thread: realdata.py) and writes
+model/remediator_model/artifacts/default/.
 """
 
 from __future__ import annotations
@@ -14,14 +15,11 @@ from pathlib import Path
 from remediator_model import cli
 
 HERE = Path(__file__).parent
-VALIDATION = HERE / "data" / "validation_realworld.jsonl"
 OUT = HERE / "artifacts" / "default"
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = ["train", "--data", "builtin", "--out", str(OUT), "--n", "36000", "--seed", "0"]
-    if VALIDATION.exists():
-        args += ["--validate", str(VALIDATION)]
+    args = ["train", "--data", "builtin", "--real", "--out", str(OUT), "--n", "36000", "--seed", "0"]
     return cli.main(args + list(argv or []))
 
 

@@ -29,8 +29,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     cfg = TrainConfig(builtin_n=args.n, seed=args.seed, feedback_weight=args.feedback_weight)
     t0 = time.time()
-    model = train_from(args.data, cfg, log=_log)
     extra: dict[str, Any] = {}
+    if args.real:
+        model, extra["real_test"] = _train_with_real(args, cfg)
+    else:
+        model = train_from(args.data, cfg, log=_log)
     if args.validate:
         val = load_labelled(args.validate)
         m = evaluate(Classifier.from_trained(model, "candidate"), val)
@@ -49,6 +52,25 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
     )
     return 0
+
+
+def _train_with_real(args: argparse.Namespace, cfg: Any) -> tuple[Any, dict[str, Any]]:
+    """Fit on --data plus the real corpus's fit part, calibrate on its calibration part, score its test part
+    (split by source thread; see realdata.py)."""
+    from remediator_model.evaluate import real_metrics
+    from remediator_model.predict import Classifier
+    from remediator_model.realdata import load_real, split
+    from remediator_model.train import load_examples, real_examples, train
+
+    parts = split(load_real(), seed=args.seed)
+    examples = [e for d in args.data for e in load_examples(d, cfg)] + real_examples(parts.fit, args.real_weight)
+    model = train(examples, cfg, log=_log, calibration=real_examples(parts.calibrate, 1.0))
+    test = real_metrics(
+        parts.test, Classifier.from_trained(model, "candidate").predict_batch([i.event for i in parts.test])
+    )
+    summary = {k: v for k, v in test.items() if not k.startswith("_")}
+    summary["split"] = {"fit": len(parts.fit), "calibrate": len(parts.calibrate), "test": len(parts.test)}
+    return model, summary
 
 
 def _read_events(path: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
@@ -126,6 +148,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=20.0,
         help="weight of feedback examples (records with feedback: true) that carry no explicit weight",
     )
+    t.add_argument(
+        "--real",
+        action="store_true",
+        help="add the real-world corpus (data/real): fit on its fit part, calibrate on its calibration part, "
+        "report its test part (split by source thread)",
+    )
+    t.add_argument("--real-weight", type=float, default=10.0, help="weight of a real example (default 10)")
     t.add_argument("--validate", help="labelled JSONL to evaluate the trained model on (metrics stored in metadata)")
     t.add_argument("--version", help="artifact version string (default: date + data hash)")
     t.set_defaults(fn=cmd_train)

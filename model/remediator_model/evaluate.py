@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,9 +16,11 @@ import numpy as np
 from remediator_model.calibrate import expected_calibration_error
 from remediator_model.data import DataError, parse_event_fields, read_jsonl
 from remediator_model.predict import ErrorInput, Prediction
+from remediator_model.realdata import RealItem
 from remediator_model.taxonomy import ACTIONS, ERROR_TYPES
 
 DEFAULT_THRESHOLD = 0.9
+AUTO_ACTIONS = ("restart_pod", "rollback", "scale_up", "increase_memory")  # what the default policy auto-applies
 
 
 class Predictor(Protocol):
@@ -231,3 +234,49 @@ def evaluate(
         _plots(metrics, conf, ok, out)
         (out / "report.html").write_text(_html(metrics, data, preds, predictor.version))
     return metrics
+
+
+def real_metrics(items: Sequence[RealItem], preds: Sequence[Prediction], threshold: float = DEFAULT_THRESHOLD,
+                 ) -> dict[str, Any]:
+    """Held-out figures on real items: per-class F1, action accuracy (the proposed action is one the thread's
+    fixes name), auto-apply precision and coverage (confidence >= threshold and an action the default policy
+    auto-applies; coverage counts the items whose fix changes the workload), ECE of the action's confidence,
+    the reliability table and the confidence histogram. `_conf`/`_ok` keep the raw values for pooling."""
+    y = [i.error_class for i in items]
+    p = [q.error_type for q in preds]
+    f1: dict[str, float] = {}
+    for c in ERROR_TYPES:
+        tp = sum(a == c == b for a, b in zip(y, p, strict=True))
+        fp = sum(b == c != a for a, b in zip(y, p, strict=True))
+        fn = sum(a == c != b for a, b in zip(y, p, strict=True))
+        if tp + fn:
+            f1[c] = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+    act_ok = np.array([q.action in i.actions for i, q in zip(items, preds, strict=True)])
+    conf = np.array([q.confidence for q in preds])
+    auto = np.array([c >= threshold and q.action in AUTO_ACTIONS for c, q in zip(conf, preds, strict=True)])
+    changing = np.array([i.fix_changes_workload for i in items])
+    bins = np.minimum((conf * 10).astype(int), 9)
+    return {
+        "n": len(items),
+        "macro_f1": round(float(np.mean(list(f1.values()))), 4),
+        "f1": {c: round(v, 4) for c, v in f1.items()},
+        "type_accuracy": round(float(np.mean([a == b for a, b in zip(y, p, strict=True)])), 4),
+        "action_accuracy": round(float(act_ok.mean()), 4),
+        "auto_apply_n": int(auto.sum()),
+        "auto_apply_precision": round(float(act_ok[auto].mean()), 4) if auto.any() else None,
+        "auto_apply_coverage_of_changing_fixes": round(
+            float((auto & changing & act_ok).sum() / max(1, changing.sum())), 4
+        ),
+        "changing_fixes": int(changing.sum()),
+        "ece": round(expected_calibration_error(conf, act_ok), 4),
+        "reliability": [
+            {"bin": f"{b / 10:.1f}-{(b + 1) / 10:.1f}", "n": int((bins == b).sum()),
+             "confidence": round(float(conf[bins == b].mean()), 3) if (bins == b).any() else None,
+             "accuracy": round(float(act_ok[bins == b].mean()), 3) if (bins == b).any() else None}
+            for b in range(10)
+        ],
+        "confidence_histogram": [int((bins == b).sum()) for b in range(10)],
+        "predicted_actions": dict(Counter(q.action for q in preds)),
+        "_conf": conf.tolist(),
+        "_ok": act_ok.astype(int).tolist(),
+    }

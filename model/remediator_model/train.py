@@ -22,6 +22,7 @@ from remediator_model.features import FeatureConfig, Featurizer
 from remediator_model.fit_calibration import fit_isotonic, fit_temperature
 from remediator_model.linear import LinearModel
 from remediator_model.model import TrainedModel
+from remediator_model.realdata import RealItem
 from remediator_model.taxonomy import ACTIONS, DEFAULT_ACTIONS, ERROR_TYPES
 
 
@@ -177,18 +178,76 @@ def _folds(groups: Sequence[str], n_folds: int, seed: int) -> np.ndarray:
     return np.array([fold_of[g] for g in groups])
 
 
+def real_examples(items: Sequence[RealItem], weight: float) -> list[TrainExample]:
+    """Real corpus items as training examples: the confirmed fix first, grouped by source thread."""
+    return [
+        TrainExample(
+            reason=i.event.reason,
+            exit_code=i.event.exit_code,
+            message=i.event.message,
+            logs=i.event.logs,
+            source=i.event.source,
+            error_type=i.error_class,
+            action=i.actions[0],
+            actions=i.actions,
+            weight=weight,
+            group=i.source,
+        )
+        for i in items
+    ]
+
+
+def calibrate_on(
+    type_model: LinearModel, action_model: LinearModel, feat: Featurizer, held_out: Sequence[TrainExample],
+    type_scale: float,
+) -> tuple[Calibration, dict[str, float]]:
+    """Temperatures and the decision map fitted on held-out real examples the model was not fitted on: the
+    decision confidence becomes the probability that the proposed *action* is one that fixed such errors."""
+    x = feat.transform(held_out)
+    ts, acts = predict_scores(type_model, action_model, x, type_scale)
+    w = np.array([e.weight for e in held_out], dtype=np.float64)
+    y_t = np.array([ERROR_TYPES.index(str(e.error_type)) for e in held_out])
+    y_a = np.array([ACTIONS.index(str(e.action)) for e in held_out])
+    t_type, t_act = fit_temperature(ts, y_t, w), fit_temperature(acts, y_a, w)
+    pt, pa = softmax(ts / t_type), softmax(acts / t_act)
+    act_ok = np.array([ACTIONS[a] in e.actions for a, e in zip(pa.argmax(1), held_out, strict=True)])
+    decision = fit_isotonic(pt.max(1) * pa.max(1), act_ok, w)
+    runner = fit_isotonic(np.sort(pt, axis=1)[:, -2], np.argsort(pt, axis=1)[:, -2] == y_t, w)
+    metrics = {"calibration_n": float(len(held_out)), "calibration_action_accuracy": float(act_ok.mean())}
+    return Calibration(t_type, t_act, decision, runner), metrics
+
+
 def train(
     examples: Sequence[TrainExample],
     cfg: TrainConfig | None = None,
     features: FeatureConfig | None = None,
     log: Any = None,
+    calibration: Sequence[TrainExample] | None = None,
 ) -> TrainedModel:
+    """Fit the type and action models on `examples`. With `calibration` (held-out real examples), calibrate
+    on those; without, by template-grouped cross-fitting on the training data itself."""
     cfg = cfg or TrainConfig()
     fcfg = features or FeatureConfig()
     t0 = time.time()
     feat = Featurizer(fcfg)
     x = feat.transform(examples)
     t_feat = time.time() - t0
+    if calibration:
+        type_model, action_model = _fit_pair(x, examples, cfg)
+        calib, cal_metrics = calibrate_on(type_model, action_model, feat, calibration, cfg.type_scale)
+        metrics = {
+            "n_train": len(examples),
+            **cal_metrics,
+            "type_temperature": calib.type_temperature,
+            "action_temperature": calib.action_temperature,
+            "featurize_seconds": round(t_feat, 2),
+            "train_seconds": round(time.time() - t0, 2),
+        }
+        if log:
+            log(f"trained on {len(examples)} examples, calibrated on {len(calibration)} held-out: {metrics}")
+        return TrainedModel(
+            fcfg, type_model, action_model, calib, cfg.type_scale, metrics, data_hash(examples), cfg.to_dict()
+        )
 
     # Calibration data: out-of-fold predictions of two cross-fits on a subsample. One holds out whole
     # templates (errors in forms never seen: pessimistic), one holds out random examples (optimistic). Their

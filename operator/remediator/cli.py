@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     operator.set_defaults(func=_run)
 
     sub.add_parser("model", help="train, evaluate and run the error classifier", add_help=False)
+    sub.add_parser(
+        "report", help="what the operator did and would have done (dry-run), with its evidence", add_help=False
+    )
     return parser
 
 
@@ -47,6 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return learning_main(argv[1:])
         return _model(argv[1:])
+    if argv and argv[0] == "report":
+        from remediator.report import main as report_main
+
+        return report_main(argv[1:])
     args = build_parser().parse_args(argv)
     return int(args.func(args))
 

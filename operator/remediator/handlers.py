@@ -12,14 +12,12 @@ from contextlib import contextmanager
 from typing import Any
 
 import kopf
-from kubernetes import client
-from kubernetes import config as kube_config
 from kubernetes.client.exceptions import ApiException
 from pydantic import ValidationError
 from urllib3.exceptions import HTTPError
 
 from remediator import api, metrics
-from remediator.adapters.kube import Kube
+from remediator.adapters.kube import Kube, api_client
 from remediator.learning.feedback import pending_feedback
 from remediator.runtime import Runtime
 from remediator.settings import Settings, load
@@ -28,14 +26,6 @@ GROUP, VERSION = api.GROUP, api.VERSION
 log = logging.getLogger(__name__)
 _TRANSIENT = {0, 408, 409, 425, 429, 500, 502, 503, 504}
 HEARTBEAT_SECONDS = 5.0
-
-
-def _api_client() -> client.ApiClient:
-    try:
-        kube_config.load_incluster_config()
-    except kube_config.ConfigException:
-        kube_config.load_kube_config()
-    return client.ApiClient()
 
 
 @contextmanager
@@ -74,7 +64,7 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **kwargs: Any) -
     settings.networking.request_timeout = 30
     settings.execution.max_workers = 8
 
-    kube = Kube(_api_client())
+    kube = Kube(api_client())
     kube.ensure_peering(opts.peering, opts.namespaces)
     memo.runtime = Runtime.build(opts, kube)
     index = kwargs["remediations_pending_feedback"]

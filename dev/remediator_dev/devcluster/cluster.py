@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
@@ -18,13 +19,29 @@ from typing import Any
 
 from remediator_dev.devcluster import binaries
 from remediator_dev.devcluster.errors import DevClusterError
-from remediator_dev.devcluster.pki import PKIPaths, ensure_pki
+from remediator_dev.devcluster.pki import (
+    FRONT_PROXY_CLIENT,
+    AggregationPKIPaths,
+    PKIPaths,
+    ensure_aggregation_pki,
+    ensure_pki,
+)
 
 STAGES = Path(__file__).with_name("kwok-stages.yaml")
+# Simulated resource usage and the kubelet /metrics/resource endpoint kwok serves for metrics-server.
+KWOK_METRICS = Path(__file__).with_name("kwok-metrics.yaml")
 CONTEXT = "kube-remediator-dev"
 # Start order; `down` stops in reverse.
 COMPONENTS = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok")
-_PORT_NAMES = ("etcd_client", "etcd_peer", "apiserver", "controller_manager", "scheduler", "kwok")
+# Started after COMPONENTS when its binary has been built (hack/build-tools.sh metrics-server); never built
+# on demand, the cluster works without it (metrics.k8s.io is then not served).
+METRICS_SERVER = "metrics-server"
+_PORT_NAMES = ("etcd_client", "etcd_peer", "apiserver", "controller_manager", "scheduler", "kwok", "metrics_server")
+# metrics.k8s.io through the aggregation layer: an APIService naming a Service of type ExternalName, which
+# the aggregator resolves to <externalName>:<APIService port> (Endpoints may not hold loopback addresses).
+METRICS_APISERVICE = "v1beta1.metrics.k8s.io"
+METRICS_RESOLUTION_SECONDS = 10  # metrics-server's minimum
+_METRICS_PATH_ANNOTATION = "metrics.k8s.io/resource-metrics-path"
 
 
 def default_dir() -> Path:
@@ -87,6 +104,7 @@ class DevCluster:
         self.kubeconfig = self.dir / "kubeconfig"
         self._state_path = self.dir / "state.json"
         self._pki = PKIPaths.under(self.dir / "pki")
+        self._agg = AggregationPKIPaths.under(self.dir / "pki")
 
     # -- public ---------------------------------------------------------------------------------------
     def up(self, timeout: float = 180.0) -> Path:
@@ -97,22 +115,32 @@ class DevCluster:
         if self._all_running(state) and self._apiserver_ready(state):
             return self.kubeconfig
         bins = binaries.ensure()
+        components = self._components()
+        if METRICS_SERVER in components:
+            bins[METRICS_SERVER] = binaries.bin_dir() / METRICS_SERVER
         ensure_pki(self.dir / "pki")
+        ensure_aggregation_pki(self.dir / "pki")
         self._assign_ports(state)
         self._write_kubeconfig(state)
         deadline = time.monotonic() + timeout
-        for name in COMPONENTS:
+        for name in components:
             pid = state.pids.get(name)
             if pid is None or not _alive(pid):
                 state.pids[name] = self._start(name, bins, state)
                 state.save(self._state_path)
             self._wait_ready(name, state, deadline)
         self._ensure_nodes(state, deadline)
+        if METRICS_SERVER in components:
+            self._register_metrics_api(state)
         return self.kubeconfig
+
+    def metrics_enabled(self) -> bool:
+        """True when metrics-server is part of this cluster (its binary is built), i.e. metrics.k8s.io is served."""
+        return METRICS_SERVER in self._components()
 
     def down(self) -> None:
         state = State.load(self._state_path)
-        for name in reversed(COMPONENTS):
+        for name in reversed((*COMPONENTS, METRICS_SERVER)):
             pid = state.pids.pop(name, None)
             if pid is not None:
                 _terminate(pid)
@@ -122,10 +150,17 @@ class DevCluster:
     def status(self) -> dict[str, str]:
         state = State.load(self._state_path)
         report = {}
-        for name in COMPONENTS:
+        for name in (*COMPONENTS, METRICS_SERVER):
             pid = state.pids.get(name)
-            report[name] = f"running (pid {pid})" if pid and _alive(pid) else "stopped"
+            if pid and _alive(pid):
+                report[name] = f"running (pid {pid})"
+            else:
+                built = name in self._components()
+                report[name] = "stopped" if built else "not built (hack/build-tools.sh metrics-server)"
         report["apiserver-ready"] = "yes" if self._apiserver_ready(state) else "no"
+        if METRICS_SERVER in self._components():
+            available = report["apiserver-ready"] == "yes" and self.metrics_api_available()
+            report["metrics-api"] = "available" if available else "not available"
         report["kubeconfig"] = str(self.kubeconfig)
         return report
 
@@ -136,6 +171,12 @@ class DevCluster:
         return self.dir / "logs" / f"{component}.log"
 
     # -- processes ------------------------------------------------------------------------------------
+    @staticmethod
+    def _components() -> tuple[str, ...]:
+        if (binaries.bin_dir() / METRICS_SERVER).exists():
+            return (*COMPONENTS, METRICS_SERVER)
+        return COMPONENTS
+
     def _assign_ports(self, state: State) -> None:
         for name in _PORT_NAMES:
             port = state.ports.get(name)
@@ -146,7 +187,7 @@ class DevCluster:
         state.save(self._state_path)
 
     def _command(self, name: str, bins: dict[str, Path], state: State) -> list[str]:
-        p, pki, d = state.ports, self._pki, self.dir
+        p, pki, agg, d = state.ports, self._pki, self._agg, self.dir
         if name == "etcd":
             return [
                 str(bins["etcd"]),
@@ -187,6 +228,15 @@ class DevCluster:
                 f"--kubelet-client-key={pki.admin_key}",
                 "--kubelet-preferred-address-types=InternalIP",
                 f"--cert-dir={d / 'pki' / 'generated'}",
+                # The aggregation layer (metrics.k8s.io): kube-apiserver proxies as front-proxy-client and
+                # extension servers trust the user it names in these headers.
+                f"--requestheader-client-ca-file={agg.front_proxy_ca_cert}",
+                f"--requestheader-allowed-names={FRONT_PROXY_CLIENT}",
+                "--requestheader-username-headers=X-Remote-User",
+                "--requestheader-group-headers=X-Remote-Group",
+                "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+                f"--proxy-client-cert-file={agg.front_proxy_client_cert}",
+                f"--proxy-client-key-file={agg.front_proxy_client_key}",
             ]
         if name == "kube-controller-manager":
             return [
@@ -219,6 +269,7 @@ class DevCluster:
                 str(bins["kwok"]),
                 f"--kubeconfig={self.kubeconfig}",
                 f"--config={STAGES}",
+                f"--config={KWOK_METRICS}",
                 "--manage-all-nodes=false",
                 "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
                 "--node-ip=127.0.0.1",
@@ -229,6 +280,25 @@ class DevCluster:
                 "--cidr=10.244.0.1/16",
                 # kwok keeps node Leases fresh; without them the node controller marks Pods NotReady.
                 "--node-lease-duration-seconds=40",
+            ]
+        if name == METRICS_SERVER:
+            return [
+                str(bins[METRICS_SERVER]),
+                f"--kubeconfig={self.kubeconfig}",
+                f"--authentication-kubeconfig={self.kubeconfig}",
+                f"--authorization-kubeconfig={self.kubeconfig}",
+                "--bind-address=127.0.0.1",
+                f"--secure-port={p['metrics_server']}",
+                f"--tls-cert-file={agg.metrics_server_cert}",
+                f"--tls-private-key-file={agg.metrics_server_key}",
+                # kwok's simulated kubelets: 127.0.0.1 and the node's kubelet port, with kube-apiserver's
+                # serving cert (127.0.0.1 is in its SANs), so their TLS is verified against the cluster CA.
+                "--kubelet-preferred-address-types=InternalIP",
+                "--kubelet-use-node-status-port",
+                f"--kubelet-certificate-authority={pki.ca_cert}",
+                f"--metric-resolution={METRICS_RESOLUTION_SECONDS}s",
+                "--kubelet-request-timeout=5s",  # must stay below 90 % of the resolution
+                "--profiling=false",
             ]
         raise DevClusterError(f"unknown component {name}")
 
@@ -249,7 +319,7 @@ class DevCluster:
 
     # -- readiness ------------------------------------------------------------------------------------
     def _all_running(self, state: State) -> bool:
-        return all((pid := state.pids.get(n)) is not None and _alive(pid) for n in COMPONENTS)
+        return all((pid := state.pids.get(n)) is not None and _alive(pid) for n in self._components())
 
     def _ssl(self) -> ssl.SSLContext:
         ctx = ssl.create_default_context(cafile=str(self._pki.ca_cert))
@@ -257,7 +327,12 @@ class DevCluster:
         return ctx
 
     def api(
-        self, method: str, path: str, body: dict[str, Any] | None = None, state: State | None = None
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        state: State | None = None,
+        content_type: str = "application/json",
     ) -> tuple[int, dict[str, Any]]:
         """A minimal admin client for start-up work; everything else uses kubectl or the Python client."""
         state = state or State.load(self._state_path)
@@ -266,7 +341,7 @@ class DevCluster:
             f"https://127.0.0.1:{state.ports['apiserver']}{path}",
             data=data,
             method=method,
-            headers={"Content-Type": "application/json"},
+            headers={"Content-Type": content_type},
         )
         try:
             with urllib.request.urlopen(req, context=self._ssl(), timeout=5) as resp:
@@ -308,6 +383,8 @@ class DevCluster:
                 return False
         if name == "kwok":
             return _port_open(state.ports["kwok"])
+        if name == METRICS_SERVER:
+            return _port_open(state.ports["metrics_server"])
         return False
 
     def _wait_ready(self, name: str, state: State, deadline: float) -> None:
@@ -329,11 +406,19 @@ class DevCluster:
     def _ensure_nodes(self, state: State, deadline: float) -> None:
         for i in range(self.nodes):
             name = f"kwok-node-{i}"
-            code, _ = self.api("GET", f"/api/v1/nodes/{name}", state=state)
+            code, existing = self.api("GET", f"/api/v1/nodes/{name}", state=state)
             if code == 404:
                 code, body = self.api("POST", "/api/v1/nodes", _node(name), state=state)
                 if code not in (201, 409):
                     raise DevClusterError(f"creating node {name} failed: {code} {body}")
+            elif code == 200 and _METRICS_PATH_ANNOTATION not in existing.get("metadata", {}).get("annotations", {}):
+                # A node created before metrics-server was part of the cluster.
+                patch = {"metadata": {"annotations": {_METRICS_PATH_ANNOTATION: _metrics_path(name)}}}
+                code, body = self.api(
+                    "PATCH", f"/api/v1/nodes/{name}", patch, state=state, content_type="application/merge-patch+json"
+                )
+                if code != 200:
+                    raise DevClusterError(f"annotating node {name} failed: {code} {body}")
         while time.monotonic() < deadline:
             code, body = self.api("GET", "/api/v1/nodes?labelSelector=type%3Dkwok", state=state)
             ready = [n for n in body.get("items", []) if _node_ready(n)]
@@ -342,6 +427,51 @@ class DevCluster:
                 return
             time.sleep(0.3)
         raise DevClusterError("simulated nodes did not become Ready in time:\n" + self._log_tail("kwok"))
+
+    def _register_metrics_api(self, state: State) -> None:
+        """Serve metrics.k8s.io from metrics-server on loopback: an ExternalName Service (localhost) and the
+        APIService naming it, with the cluster CA that signed metrics-server's serving cert. Applied on every
+        `up`, so a changed metrics-server port is followed."""
+        service = {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "metrics-server", "namespace": "kube-system"},
+            "spec": {"type": "ExternalName", "externalName": "localhost"},
+        }
+        apiservice = {
+            "apiVersion": "apiregistration.k8s.io/v1",
+            "kind": "APIService",
+            "metadata": {"name": METRICS_APISERVICE},
+            "spec": {
+                "group": "metrics.k8s.io",
+                "version": "v1beta1",
+                "service": {
+                    "name": "metrics-server",
+                    "namespace": "kube-system",
+                    "port": state.ports["metrics_server"],
+                },
+                "caBundle": base64.b64encode(self._pki.ca_cert.read_bytes()).decode(),
+                "groupPriorityMinimum": 100,
+                "versionPriority": 100,
+            },
+        }
+        apply = "?fieldManager=remediator-dev&force=true"
+        for path, body in (
+            (f"/api/v1/namespaces/kube-system/services/metrics-server{apply}", service),
+            (f"/apis/apiregistration.k8s.io/v1/apiservices/{METRICS_APISERVICE}{apply}", apiservice),
+        ):
+            code, reply = self.api("PATCH", path, body, state=state, content_type="application/apply-patch+yaml")
+            if code not in (200, 201):
+                raise DevClusterError(f"registering metrics.k8s.io failed: PATCH {path}: {code} {reply}")
+
+    def metrics_api_available(self) -> bool:
+        """True when the aggregator reports the metrics.k8s.io APIService Available."""
+        try:
+            code, body = self.api("GET", f"/apis/apiregistration.k8s.io/v1/apiservices/{METRICS_APISERVICE}")
+        except (OSError, ssl.SSLError, KeyError):
+            return False
+        conditions = body.get("status", {}).get("conditions", []) if code == 200 else []
+        return any(c.get("type") == "Available" and c.get("status") == "True" for c in conditions)
 
     def _write_kubeconfig(self, state: State) -> None:
         config = {
@@ -378,7 +508,13 @@ _PORT_OWNER = {
     "controller_manager": "kube-controller-manager",
     "scheduler": "kube-scheduler",
     "kwok": "kwok",
+    "metrics_server": METRICS_SERVER,
 }
+
+
+def _metrics_path(node: str) -> str:
+    """Where kwok serves a node's kubelet /metrics/resource (the Metric in kwok-metrics.yaml)."""
+    return f"/metrics/nodes/{node}/metrics/resource"
 
 
 def _port_open(port: int) -> bool:
@@ -412,7 +548,12 @@ def _node(name: str) -> dict[str, Any]:
         "kind": "Node",
         "metadata": {
             "name": name,
-            "annotations": {"kwok.x-k8s.io/node": "fake", "node.alpha.kubernetes.io/ttl": "0"},
+            "annotations": {
+                "kwok.x-k8s.io/node": "fake",
+                "node.alpha.kubernetes.io/ttl": "0",
+                # metrics-server scrapes this path instead of /metrics/resource.
+                _METRICS_PATH_ANNOTATION: _metrics_path(name),
+            },
             "labels": {
                 "type": "kwok",
                 "kubernetes.io/hostname": name,

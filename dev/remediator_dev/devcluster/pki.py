@@ -1,4 +1,5 @@
-"""Certificates and keys for the local control plane: one CA, a serving cert, an admin client, a SA key."""
+"""Certificates and keys for the local control plane: one CA, a serving cert, an admin client, a SA key, and
+the aggregation layer's front-proxy CA and client plus metrics-server's serving cert."""
 
 from __future__ import annotations
 
@@ -139,4 +140,92 @@ def ensure_pki(directory: Path) -> PKIPaths:
     paths.sa_pub.write_bytes(
         sa_key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     )
+    return paths
+
+
+@dataclass(frozen=True)
+class AggregationPKIPaths:
+    """The aggregation layer's certificates, kept apart from PKIPaths so that adding them to an existing state
+    directory never regenerates the cluster's CA: a front-proxy CA and the client cert kube-apiserver presents
+    when it proxies to an extension API server (requestheader authentication), and metrics-server's serving
+    cert (signed by the cluster CA, named as the aggregator dials it: <service>.<namespace>.svc)."""
+
+    front_proxy_ca_cert: Path
+    front_proxy_ca_key: Path
+    front_proxy_client_cert: Path
+    front_proxy_client_key: Path
+    metrics_server_cert: Path
+    metrics_server_key: Path
+
+    @classmethod
+    def under(cls, directory: Path) -> AggregationPKIPaths:
+        return cls(
+            *(
+                directory / name
+                for name in (
+                    "front-proxy-ca.crt",
+                    "front-proxy-ca.key",
+                    "front-proxy-client.crt",
+                    "front-proxy-client.key",
+                    "metrics-server.crt",
+                    "metrics-server.key",
+                )
+            )
+        )
+
+    def complete(self) -> bool:
+        return all(p.exists() for p in vars(self).values())
+
+
+FRONT_PROXY_CLIENT = "front-proxy-client"  # --requestheader-allowed-names
+METRICS_SERVER_DNS = "metrics-server.kube-system.svc"
+
+
+def ensure_aggregation_pki(directory: Path) -> AggregationPKIPaths:
+    """Create the aggregation layer's certificates once (after ensure_pki, whose CA signs metrics-server's)."""
+    paths = AggregationPKIPaths.under(directory)
+    if paths.complete():
+        return paths
+    base = PKIPaths.under(directory)
+    ca_key = serialization.load_pem_private_key(base.ca_key.read_bytes(), password=None)
+    if not isinstance(ca_key, ec.EllipticCurvePrivateKey):
+        raise TypeError(f"{base.ca_key}: expected an EC key")
+    ca_name = x509.load_pem_x509_certificate(base.ca_cert.read_bytes()).subject
+
+    fp_ca_key = ec.generate_private_key(ec.SECP256R1())
+    fp_ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kube-remediator-dev-front-proxy-ca")])
+    fp_ca = _cert(fp_ca_name, fp_ca_name, fp_ca_key.public_key(), fp_ca_key, ca=True, usages=[], sans=[])
+
+    fp_client_key = ec.generate_private_key(ec.SECP256R1())
+    fp_client = _cert(
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, FRONT_PROXY_CLIENT)]),
+        fp_ca_name,
+        fp_client_key.public_key(),
+        fp_ca_key,
+        ca=False,
+        usages=[ExtendedKeyUsageOID.CLIENT_AUTH],
+        sans=[],
+    )
+
+    ms_key = ec.generate_private_key(ec.SECP256R1())
+    ms = _cert(
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "metrics-server")]),
+        ca_name,
+        ms_key.public_key(),
+        ca_key,
+        ca=False,
+        usages=[ExtendedKeyUsageOID.SERVER_AUTH],
+        sans=[
+            x509.DNSName(METRICS_SERVER_DNS),
+            x509.DNSName("localhost"),
+            x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+        ],
+    )
+
+    _write_key(paths.front_proxy_ca_key, fp_ca_key)
+    paths.front_proxy_ca_cert.write_bytes(fp_ca.public_bytes(serialization.Encoding.PEM))
+    _write_key(paths.front_proxy_client_key, fp_client_key)
+    paths.front_proxy_client_cert.write_bytes(fp_client.public_bytes(serialization.Encoding.PEM))
+    _write_key(paths.metrics_server_key, ms_key)
+    paths.metrics_server_cert.write_bytes(ms.public_bytes(serialization.Encoding.PEM))
     return paths

@@ -13,9 +13,11 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from kubernetes import client
+from kubernetes import config as kube_config
 from kubernetes.client.exceptions import ApiException
 
 from remediator import api, metrics
+from remediator.adapters.usage import PodUsage, PodUsageMap
 from remediator.api import GROUP, VERSION
 from remediator.domain import clock
 from remediator.domain.actions.base import CONTENT_TYPES
@@ -40,6 +42,15 @@ def _api_errors(operation: str) -> Iterator[None]:
         raise
 
 
+def api_client() -> client.ApiClient:
+    """A client for the cluster the operator runs in, else the current kubeconfig's."""
+    try:
+        kube_config.load_incluster_config()
+    except kube_config.ConfigException:
+        kube_config.load_kube_config()
+    return client.ApiClient()
+
+
 class Kube:
     """A thin, synchronous facade over the API calls the operator makes."""
 
@@ -49,6 +60,7 @@ class Kube:
         self.apps = client.AppsV1Api(api)
         self.custom = client.CustomObjectsApi(api)
         self.autoscaling = client.AutoscalingV2Api(api)
+        self.usage = PodUsage(api)
 
     # -- raw JSON access --------------------------------------------------------------------------------
     def _json(self, operation: str, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -122,6 +134,20 @@ class Kube:
         label_selector = ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
         pods = self._json("list", self.core.list_namespaced_pod, meta["namespace"], label_selector=label_selector)
         return list(pods.get("items", []))
+
+    def pod_usage(self, workload: dict[str, Any]) -> PodUsageMap | None:
+        """CPU/memory per Pod and container of a workload from metrics.k8s.io; None when it is not served,
+        not permitted, or failing: usage is evidence for scale_up, never a reason to stop deciding."""
+        selector = workload.get("spec", {}).get("selector", {}).get("matchLabels") or {}
+        if workload.get("kind") == "Pod" or not selector:
+            return None
+        try:
+            return self.usage.read(
+                workload["metadata"]["namespace"], ",".join(f"{k}={v}" for k, v in sorted(selector.items()))
+            )
+        except (ApiException, OSError) as err:
+            log.warning("no usage from metrics.k8s.io for %s: %s", workload["metadata"].get("name"), err)
+            return None
 
     def replicasets_of(self, deployment: dict[str, Any]) -> list[dict[str, Any]]:
         meta = deployment["metadata"]

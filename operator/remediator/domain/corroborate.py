@@ -29,8 +29,8 @@ EXPECTED: dict[str, frozenset[str]] = {
     "probe_failure": frozenset({"notready", "crash"}),
     "permission_denied": frozenset({"crash", "config", "notready"}),
     "dependency_error": _APP_LEVEL,
-    "timeout": _APP_LEVEL,
-    "resource_exhaustion": _APP_LEVEL | {"evicted", "unschedulable"},
+    "timeout": _APP_LEVEL | {"saturated"},  # saturated: replicas near their limits (metrics.k8s.io)
+    "resource_exhaustion": _APP_LEVEL | {"evicted", "unschedulable", "saturated"},
 }
 # Actions whose premise is one specific family, whatever the error type says.
 ACTION_NEEDS: dict[str, frozenset[str]] = {"increase_memory": frozenset({"oom"})}
@@ -86,11 +86,14 @@ def expected_families(error_type: str, action: str) -> frozenset[str]:
     return ACTION_NEEDS.get(action) or EXPECTED.get(error_type, _APP_LEVEL)
 
 
-def corroborate(error_type: str, action: str, signals: PodSignals, target: str) -> Reason:
-    """Corroborated or NotCorroborated, saying what was expected and what the Pods show."""
+def corroborate(
+    error_type: str, action: str, signals: PodSignals, target: str, saturated: str | None = None
+) -> Reason:
+    """Corroborated or NotCorroborated, saying what was expected and what the Pods show (`saturated`: what
+    metrics.k8s.io showed, when replicas run near their limits)."""
     expected = expected_families(error_type, action)
-    seen = signals.families & expected
-    checked = f"checked {target}: {signals.summary()}"
+    seen = (signals.families | ({"saturated"} if saturated else set())) & expected
+    checked = f"checked {target}: {signals.summary()}" + (f"; saturated: {saturated}" if saturated else "")
     if seen:
         examples = "; ".join(signals.examples)[:300]
         return Reason(

@@ -221,8 +221,10 @@ def _downgrade(inputs: DecisionInputs, action: str) -> tuple[str, list[Reason]]:
 
 
 def _corroboration(inputs: DecisionInputs, action: str) -> Reason:
-    ref = inputs.workload.ref
-    return corroborate(inputs.classification.error_type, action, inputs.workload.signals, f"{ref.kind} {ref.name}")
+    wl = inputs.workload
+    hot = wl.saturation
+    saturated = f"{hot.saturated}/{hot.ready} ready replicas ({hot.busiest})" if hot and hot.saturated else None
+    return corroborate(inputs.classification.error_type, action, wl.signals, f"{wl.kind} {wl.ref.name}", saturated)
 
 
 def _gates(inputs: DecisionInputs, action: str, evidence: Reason) -> tuple[list[Reason], int]:

@@ -14,7 +14,7 @@ from remediator.adapters.kube import Kube, NotFound
 from remediator.domain import clock
 from remediator.domain.corroborate import observe
 from remediator.domain.decide import History, PastRemediation, WorkloadFacts
-from remediator.domain.evidence import rollout_of
+from remediator.domain.evidence import rollout_of, saturation_of
 from remediator.domain.policy import is_gitops_managed, opted_out
 from remediator.domain.types import WorkloadRef
 from remediator.domain.workload_state import replicas
@@ -43,6 +43,7 @@ def workload_facts(kube: Kube, ref: WorkloadRef) -> tuple[WorkloadFacts, dict[st
         namespace_opted_out=opted_out(ns_labels, ns_annotations),
         signals=observe(pods, now),
         rollout=rollout,
+        saturation=saturation_of(pods, kube.pod_usage(obj)) if ref.kind in ("Deployment", "StatefulSet") else None,
     )
     return facts, obj
 

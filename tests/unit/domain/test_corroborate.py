@@ -115,3 +115,10 @@ def test_the_evidence_is_part_of_the_decision() -> None:
 def test_notify_needs_no_corroboration() -> None:
     mode, codes = _decide([healthy()], "timeout", "notify")
     assert mode == "auto" and codes == ["NotifyOnly"]
+
+
+def test_saturated_replicas_corroborate_a_timeout_but_not_a_crash() -> None:
+    calm = PodSignals(pods=2, ready=2)
+    assert corroborate("timeout", "scale_up", calm, "web", saturated="2/2 ready replicas").code == "Corroborated"
+    assert corroborate("app_crash", "rollback", calm, "web", saturated="2/2 ready replicas").code == "NotCorroborated"
+    assert corroborate("timeout", "scale_up", calm, "web").code == "NotCorroborated"

@@ -45,6 +45,9 @@ class FakeKube:
     def has_hpa(self, ref: WorkloadRef) -> bool:
         return False
 
+    def pod_usage(self, workload: dict[str, Any]) -> None:
+        return None  # as without metrics.k8s.io
+
     def namespace_annotations(self, namespace: str) -> tuple[dict[str, str], dict[str, str]]:
         return {}, {}
 

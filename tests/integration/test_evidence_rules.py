@@ -1,0 +1,136 @@
+"""The action follows from what the cluster shows, not from the text alone (domain/evidence.py), against the
+real operator, API server and controllers: a crash right after a rollout is rolled back by itself; the same
+crash with nothing to go back to is only proposed; a timeout without saturated replicas notifies, naming the
+dependency."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from remediator.adapters.usage import PodUsage
+from tests.fixtures.cluster import Cluster
+from tests.fixtures.operator import OperatorFactory, Ops, check, holds_for, wait_for
+
+pytestmark = pytest.mark.integration
+
+FAST = {"autoApplyThreshold": 0.0, "verifyWindowSeconds": 10, "cooldownSeconds": 0, "maxCooldownSeconds": 0}
+FINAL = ("Succeeded", "Failed", "Skipped", "Rejected", "Expired")
+DECIDED = ("PendingApproval", "Approved", "Applying", "Verifying", *FINAL)
+TIMEOUT = 'Get "http://payments.shop.svc:8080/charge": context deadline exceeded'
+
+
+def _image(ops: Ops, name: str) -> str:
+    return str(ops.get_deployment(name)["spec"]["template"]["spec"]["containers"][0]["image"])
+
+
+def _first_remediation(ops: Ops) -> dict[str, Any]:
+    rem = wait_for(lambda: next(iter(ops.items("remediations")), None), 40, "a Remediation")
+    return ops.wait_phase("remediations", rem["metadata"]["name"], *DECIDED)
+
+
+def test_a_crash_right_after_a_rollout_is_rolled_back_by_itself(
+    run_operator: OperatorFactory, ops: Ops, namespace: str
+) -> None:
+    ops.policy(**FAST, evidence={"previousHealthySeconds": 5})
+    ops.deployment("web", 1)
+    ops.running_pods("web", 1)
+    time.sleep(6)  # revision 1 serves longer than previousHealthySeconds
+    run_operator(namespace)
+    patch = {
+        "spec": {
+            "template": {
+                "metadata": {"annotations": {"sim.remediator.dev/fail": "crashloop"}},
+                "spec": {"containers": [{"name": "app", "image": "registry.example/app:2.0"}]},
+            }
+        }
+    }
+    ops.apps.patch_namespaced_deployment("web", namespace, patch)
+    rem = _first_remediation(ops)
+    status = rem["status"]
+    check(rem["spec"]["action"] == "rollback" and status.get("approvedBy") == "policy", status)
+    check(any("rolled out" in e and "revision 1 ran" in e for e in status.get("evidence") or []), status)
+    done = ops.wait_phase("remediations", rem["metadata"]["name"], *FINAL, timeout=60)
+    check(done["status"]["phase"] == "Succeeded", done["status"])
+    check(_image(ops, "web") == "registry.example/app:1.0", f"image now {_image(ops, 'web')}")
+
+
+def test_the_same_crash_without_an_earlier_revision_is_only_proposed(
+    run_operator: OperatorFactory, ops: Ops, namespace: str
+) -> None:
+    ops.policy(**FAST)
+    run_operator(namespace)
+    ops.deployment("web", 1, fail="crashloop")
+    rem = _first_remediation(ops)
+    status = rem["status"]
+    check(rem["spec"]["action"] == "rollback" and status["phase"] == "PendingApproval", status)
+    check(status["reason"] == "NoRecentRollout" and "no earlier revision" in status["message"], status)
+    holds_for(lambda: _image(ops, "web") == "registry.example/app:1.0", 3, "the Deployment untouched")
+
+
+def test_a_timeout_without_saturated_replicas_notifies_naming_the_dependency(
+    run_operator: OperatorFactory, ops: Ops, namespace: str
+) -> None:
+    ops.policy(**FAST)
+    run_operator(namespace, env={"REMEDIATOR_WATCH_CLUSTER": "false"})
+    ops.deployment("checkout", 2)
+    ops.running_pods("checkout", 2)
+    ops.errorevent(
+        "slow",
+        {
+            "target": {"kind": "Deployment", "name": "checkout"},
+            "reason": "Error",
+            "exitCode": 1,
+            "source": "api",
+            "message": TIMEOUT,
+        },
+    )
+    rem = _first_remediation(ops)
+    done = ops.wait_phase("remediations", rem["metadata"]["name"], *FINAL)
+    status = done["status"]
+    check(done["spec"]["action"] == "notify" and done["spec"]["errorType"] == "timeout", done["spec"])
+    check("NoSaturation" in status.get("reasons", []), status)
+    check(any("payments.shop.svc:8080" in e for e in status.get("evidence") or []), status)
+    check(ops.get_deployment("checkout")["spec"]["replicas"] == 2, "replicas changed")
+
+
+def test_a_timeout_with_saturated_replicas_scales_up(
+    run_operator: OperatorFactory,
+    ops: Ops,
+    namespace: str,
+    metrics_cluster: Cluster,
+) -> None:
+    ops.policy(**FAST)
+    run_operator(namespace, env={"REMEDIATOR_WATCH_CLUSTER": "false"})
+    # 60Mi of a 64Mi limit on both replicas, as metrics.k8s.io reports it (simulated by kwok).
+    ops.deployment(
+        "checkout",
+        2,
+        memory="64Mi",
+        template_annotations={"sim.remediator.dev/memory-usage": "60Mi", "sim.remediator.dev/cpu-usage": "200m"},
+    )
+    pods = {p["metadata"]["name"] for p in ops.running_pods("checkout", 2)}
+    reader = PodUsage(metrics_cluster.api)
+    wait_for(
+        lambda: pods <= set((reader.read(namespace, "app=checkout") or {}).keys()),
+        90,
+        "usage of both replicas in metrics.k8s.io",
+    )
+    ops.errorevent(
+        "slow",
+        {
+            "target": {"kind": "Deployment", "name": "checkout"},
+            "reason": "Error",
+            "exitCode": 1,
+            "source": "api",
+            "message": TIMEOUT,
+        },
+    )
+    rem = _first_remediation(ops)
+    status = rem["status"]
+    check(rem["spec"]["action"] == "scale_up" and status.get("approvedBy") == "policy", status)
+    check(any("2/2 ready replicas saturated" in e for e in status.get("evidence") or []), status)
+    done = ops.wait_phase("remediations", rem["metadata"]["name"], *FINAL, timeout=60)
+    check(ops.get_deployment("checkout")["spec"]["replicas"] == 3, f"not scaled: {done['status']}")

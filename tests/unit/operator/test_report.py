@@ -1,0 +1,50 @@
+"""remediator report: what was done and what dry-run would have done, with the evidence, from Remediations."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from remediator.report import parse_since, render, rows, summary
+
+NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
+
+
+def _rem(name: str, created: str, action: str, **status: Any) -> dict[str, Any]:
+    return {
+        "metadata": {"name": name, "namespace": "shop", "creationTimestamp": created},
+        "spec": {"target": {"kind": "Deployment", "name": "web"}, "action": action, "errorType": "oom",
+                 "confidence": 0.97},
+        "status": {"origin": "operator", **status},
+    }
+
+
+REMS = [
+    _rem("grown", "2026-12-01T10:00:00Z", "increase_memory", phase="Succeeded", reason="Verified",
+         appliedAt="2026-12-01T10:00:05Z", outcome={"result": "Succeeded"},
+         evidence=["the Pods show the claimed oom (oom); checked Deployment web: 0/1 Pods ready"]),
+    _rem("would", "2026-12-01T11:00:00Z", "rollback", phase="Skipped", reason="DryRun",
+         change={"dryRun": True}, feedback={"label": "incorrect", "source": "human"}),
+    _rem("asked", "2026-12-01T11:30:00Z", "rollback", phase="PendingApproval", reason="NoRecentRollout"),
+    _rem("told", "2026-12-01T11:40:00Z", "notify", phase="Skipped", reason="NotifiedHuman"),
+    _rem("old", "2026-11-20T11:40:00Z", "restart_pod", phase="Succeeded", appliedAt="2026-11-20T11:40:05Z"),
+]
+
+
+def test_since_parses_the_usual_units_and_refuses_the_rest() -> None:
+    assert parse_since("24h") == dt.timedelta(hours=24) and parse_since("90m") == dt.timedelta(minutes=90)
+    with pytest.raises(ValueError, match=r"e\.g\. 24h"):
+        parse_since("yesterday")
+
+
+def test_rows_say_what_was_done_and_what_dry_run_would_have_done() -> None:
+    report = rows(REMS, NOW - parse_since("24h"))
+    assert [(r.name, r.outcome) for r in report] == [
+        ("asked", "proposed"), ("grown", "applied"), ("told", "notified"), ("would", "would-apply")]
+    s = summary(report)
+    assert s["applied_succeeded"] == "1/1" and s["would_apply_judged_correct"] == "0/1"
+    text = render(report)
+    assert "evidence: the Pods show the claimed oom" in text and "(human: incorrect)" in text
+    assert "shop/old" not in text  # older than --since
