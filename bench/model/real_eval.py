@@ -1,6 +1,6 @@
 """Held-out figures of the classifier on the real-world corpus, split by source thread:
 
-    .venv/bin/python bench/model/real_eval.py [--folds 5] [--n 36000] [--real-weight 10]
+    .venv/bin/python bench/model/real_eval.py [--folds 5] [--n 36000] [--real-weight 0 (balanced)]
 
 For every fold of a grouped k-fold (one thread never on both sides): fit on the synthetic seed corpus plus
 the real items of the other folds (and the older shaped set), calibrate on one further fold, test on this
@@ -32,7 +32,13 @@ from remediator_model.calibrate import expected_calibration_error  # noqa: E402
 from remediator_model.evaluate import real_metrics  # noqa: E402
 from remediator_model.predict import Classifier  # noqa: E402
 from remediator_model.realdata import RealItem, load_real, source_folds  # noqa: E402
-from remediator_model.train import TrainConfig, load_examples, real_examples, train  # noqa: E402
+from remediator_model.train import (  # noqa: E402
+    TrainConfig,
+    balanced_real_weight,
+    load_examples,
+    real_examples,
+    train,
+)
 
 THRESHOLD = 0.9
 FAMILY_MIN = 60
@@ -41,9 +47,8 @@ FAMILY_MIN = 60
 def fit_and_score(
     synthetic: list[Any], fit: list[RealItem], cal: list[RealItem], test: list[RealItem], real_weight: float, seed: int
 ) -> dict[str, Any]:
-    model = train(
-        synthetic + real_examples(fit, real_weight), TrainConfig(seed=seed), calibration=real_examples(cal, 1.0)
-    )
+    weight = real_weight or balanced_real_weight(synthetic, len(fit))
+    model = train(synthetic + real_examples(fit, weight), TrainConfig(seed=seed), calibration=real_examples(cal, 1.0))
     clf = Classifier.from_trained(model, "fold")
     return real_metrics(test, clf.predict_batch([i.event for i in test]))
 
@@ -86,7 +91,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--n", type=int, default=36000)
-    ap.add_argument("--real-weight", type=float, default=10.0)
+    ap.add_argument("--real-weight", type=float, default=0.0, help="0 (default): balanced_real_weight")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     t0 = time.time()

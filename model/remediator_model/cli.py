@@ -60,16 +60,19 @@ def _train_with_real(args: argparse.Namespace, cfg: Any) -> tuple[Any, dict[str,
     from remediator_model.evaluate import real_metrics
     from remediator_model.predict import Classifier
     from remediator_model.realdata import load_real, split
-    from remediator_model.train import load_examples, real_examples, train
+    from remediator_model.train import balanced_real_weight, load_examples, real_examples, train
 
     parts = split(load_real(), seed=args.seed)
-    examples = [e for d in args.data for e in load_examples(d, cfg)] + real_examples(parts.fit, args.real_weight)
+    base = [e for d in args.data for e in load_examples(d, cfg)]
+    weight = args.real_weight or balanced_real_weight(base, len(parts.fit))
+    examples = base + real_examples(parts.fit, weight)
     model = train(examples, cfg, log=_log, calibration=real_examples(parts.calibrate, 1.0))
     test = real_metrics(
         parts.test, Classifier.from_trained(model, "candidate").predict_batch([i.event for i in parts.test])
     )
     summary = {k: v for k, v in test.items() if not k.startswith("_")}
     summary["split"] = {"fit": len(parts.fit), "calibrate": len(parts.calibrate), "test": len(parts.test)}
+    summary["real_weight"] = round(weight, 2)
     return model, summary
 
 
@@ -154,7 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="add the real-world corpus (data/real): fit on its fit part, calibrate on its calibration part, "
         "report its test part (split by source thread)",
     )
-    t.add_argument("--real-weight", type=float, default=10.0, help="weight of a real example (default 10)")
+    t.add_argument(
+        "--real-weight",
+        type=float,
+        default=0.0,
+        help="weight of a real example (default 0: balanced, the real part weighs as much as all the rest)",
+    )
     t.add_argument("--validate", help="labelled JSONL to evaluate the trained model on (metrics stored in metadata)")
     t.add_argument("--version", help="artifact version string (default: date + data hash)")
     t.set_defaults(fn=cmd_train)

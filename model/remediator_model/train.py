@@ -197,6 +197,13 @@ def real_examples(items: Sequence[RealItem], weight: float) -> list[TrainExample
     ]
 
 
+def balanced_real_weight(others: Sequence[TrainExample], n_real: int) -> float:
+    """The weight that gives the real examples, together, the weight of all the others (the synthetic seed
+    corpus): real evidence is not outvoted by templates written to cover what real data lacks. A rule fixed in
+    advance (docs/classifier.md), not a value tuned on any evaluation."""
+    return max(1.0, sum(e.weight for e in others) / max(1, n_real))
+
+
 def calibrate_on(
     type_model: LinearModel, action_model: LinearModel, feat: Featurizer, held_out: Sequence[TrainExample],
     type_scale: float,
