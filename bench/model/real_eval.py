@@ -93,13 +93,14 @@ def main() -> int:
     ap.add_argument("--n", type=int, default=36000)
     ap.add_argument("--real-weight", type=float, default=0.0, help="0 (default): balanced_real_weight")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--before", help="artifact directory scored as the 'before' (default: the shipped one)")
     args = ap.parse_args()
     t0 = time.time()
     items = load_real()
     folds = source_folds(items, args.folds, args.seed)
     graded = [i for i, f in zip(items, folds, strict=True) if f >= 0]
     synthetic = load_examples("builtin", TrainConfig(builtin_n=args.n, seed=args.seed))
-    shipped = Classifier.load()
+    shipped = Classifier.load(args.before)
     runs, before = [], []
     for k in range(args.folds):
         cal_k = (k + 1) % args.folds

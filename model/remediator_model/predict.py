@@ -83,6 +83,9 @@ class Prediction:
     explanation: str
     evidence: list[str] = field(default_factory=list)
     model_version: str = ""
+    # Calibrated probability, per action, that it fixes this failure (most likely first). Several actions may
+    # fix one failure, so they need not sum to 1; the operator combines them with what it observes.
+    action_probabilities: tuple[tuple[str, float], ...] = ()
 
 
 class Classifier:
@@ -120,6 +123,7 @@ class Classifier:
         val: np.ndarray,
         tok: EventTokens,
         e: ErrorInput,
+        per_action: np.ndarray,
     ) -> Prediction:
         runner_conf = min(float(self._m.calibration.runner_up(float(pt[r]))), 1.0 - conf)
         evidence = self._evidence(t, idx, val, tok, e)
@@ -134,6 +138,7 @@ class Classifier:
             expl,
             evidence,
             self.version,
+            tuple((ACTIONS[i], round(float(per_action[i]), 4)) for i in np.argsort(-per_action, kind="stable")),
         )
 
     def _evidence(
@@ -179,8 +184,8 @@ class Classifier:
         t, r = int(order[-1]), int(order[-2])
         pa = softmax((val @ self._aw_text[idx] + self._aw_type[t]) / cal.action_temperature)
         a = int(pa.argmax())
-        conf = float(cal.decision(float(pt[t] * pa[a])))
-        return self._finish(pt, t, r, a, conf, idx, val, tok, e)
+        per_action = np.asarray(cal.decision(pt[t] * pa))
+        return self._finish(pt, t, r, a, float(per_action[a]), idx, val, tok, e, per_action)
 
     def predict_batch(self, events: Sequence[ErrorInput]) -> list[Prediction]:
         if not events:
@@ -193,7 +198,8 @@ class Classifier:
         pa = softmax((np.asarray(x @ self._aw_text) + self._aw_type[t]) / cal.action_temperature)
         a = pa.argmax(axis=1)
         rows = np.arange(len(events))
-        conf = cal.decision(pt[rows, t] * pa[rows, a])
+        per_action = np.asarray(cal.decision(pt[rows, t][:, None] * pa))
+        conf = per_action[rows, a]
         out = []
         for i, e in enumerate(events):
             lo, hi = x.indptr[i], x.indptr[i + 1]
@@ -208,6 +214,7 @@ class Classifier:
                     x.data[lo:hi],
                     toks[i],
                     e,
+                    per_action[i],
                 )
             )
         return out

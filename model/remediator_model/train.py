@@ -205,7 +205,10 @@ def balanced_real_weight(others: Sequence[TrainExample], n_real: int) -> float:
 
 
 def calibrate_on(
-    type_model: LinearModel, action_model: LinearModel, feat: Featurizer, held_out: Sequence[TrainExample],
+    type_model: LinearModel,
+    action_model: LinearModel,
+    feat: Featurizer,
+    held_out: Sequence[TrainExample],
     type_scale: float,
 ) -> tuple[Calibration, dict[str, float]]:
     """Temperatures and the decision map fitted on held-out real examples the model was not fitted on: the
@@ -218,7 +221,11 @@ def calibrate_on(
     t_type, t_act = fit_temperature(ts, y_t, w), fit_temperature(acts, y_a, w)
     pt, pa = softmax(ts / t_type), softmax(acts / t_act)
     act_ok = np.array([ACTIONS[a] in e.actions for a, e in zip(pa.argmax(1), held_out, strict=True)])
-    decision = fit_isotonic(pt.max(1) * pa.max(1), act_ok, w)
+    # One map for every (failure, action) pair, not only the top action: a calibrated probability per action
+    # that it is one of the fixes, so the operator can weigh the alternatives against what it observes.
+    raw = pt.max(1)[:, None] * pa
+    fixes = np.array([[a in e.actions for a in ACTIONS] for e in held_out])
+    decision = fit_isotonic(raw.ravel(), fixes.ravel(), np.repeat(w, len(ACTIONS)))
     runner = fit_isotonic(np.sort(pt, axis=1)[:, -2], np.argsort(pt, axis=1)[:, -2] == y_t, w)
     metrics = {"calibration_n": float(len(held_out)), "calibration_action_accuracy": float(act_ok.mean())}
     return Calibration(t_type, t_act, decision, runner), metrics

@@ -26,6 +26,19 @@ def _image(ops: Ops, name: str) -> str:
     return str(ops.get_deployment(name)["spec"]["template"]["spec"]["containers"][0]["image"])
 
 
+def _claim_timeout(ops: Ops, target: str) -> None:
+    ops.errorevent(
+        "slow",
+        {
+            "target": {"kind": "Deployment", "name": target},
+            "reason": "Error",
+            "exitCode": 1,
+            "source": "api",
+            "message": TIMEOUT,
+        },
+    )
+
+
 def _first_remediation(ops: Ops) -> dict[str, Any]:
     rem = wait_for(lambda: next(iter(ops.items("remediations")), None), 40, "a Remediation")
     return ops.wait_phase("remediations", rem["metadata"]["name"], *DECIDED)
@@ -77,16 +90,7 @@ def test_a_timeout_without_saturated_replicas_notifies_naming_the_dependency(
     run_operator(namespace, env={"REMEDIATOR_WATCH_CLUSTER": "false"})
     ops.deployment("checkout", 2)
     ops.running_pods("checkout", 2)
-    ops.errorevent(
-        "slow",
-        {
-            "target": {"kind": "Deployment", "name": "checkout"},
-            "reason": "Error",
-            "exitCode": 1,
-            "source": "api",
-            "message": TIMEOUT,
-        },
-    )
+    _claim_timeout(ops, "checkout")
     rem = _first_remediation(ops)
     done = ops.wait_phase("remediations", rem["metadata"]["name"], *FINAL)
     status = done["status"]
@@ -118,16 +122,7 @@ def test_a_timeout_with_saturated_replicas_scales_up(
         90,
         "usage of both replicas in metrics.k8s.io",
     )
-    ops.errorevent(
-        "slow",
-        {
-            "target": {"kind": "Deployment", "name": "checkout"},
-            "reason": "Error",
-            "exitCode": 1,
-            "source": "api",
-            "message": TIMEOUT,
-        },
-    )
+    _claim_timeout(ops, "checkout")
     rem = _first_remediation(ops)
     status = rem["status"]
     check(rem["spec"]["action"] == "scale_up" and status.get("approvedBy") == "policy", status)

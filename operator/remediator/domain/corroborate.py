@@ -86,19 +86,17 @@ def expected_families(error_type: str, action: str) -> frozenset[str]:
     return ACTION_NEEDS.get(action) or EXPECTED.get(error_type, _APP_LEVEL)
 
 
-def corroborate(
-    error_type: str, action: str, signals: PodSignals, target: str, saturated: str | None = None
-) -> Reason:
+def corroborate(error_type: str, action: str, signals: PodSignals, target: str, saturated: str | None = None) -> Reason:
     """Corroborated or NotCorroborated, saying what was expected and what the Pods show (`saturated`: what
     metrics.k8s.io showed, when replicas run near their limits)."""
     expected = expected_families(error_type, action)
     seen = (signals.families | ({"saturated"} if saturated else set())) & expected
     checked = f"checked {target}: {signals.summary()}" + (f"; saturated: {saturated}" if saturated else "")
     if seen:
-        examples = "; ".join(signals.examples)[:300]
+        examples = f" ({'; '.join(signals.examples)[:300]})" if signals.examples else ""
         return Reason(
             "Corroborated",
-            f"the Pods show the claimed {error_type} ({', '.join(sorted(seen))}); {checked} ({examples})",
+            f"the Pods show the claimed {error_type} ({', '.join(sorted(seen))}); {checked}{examples}",
         )
     wanted = " or ".join(sorted(expected))
     return Reason(

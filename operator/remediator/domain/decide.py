@@ -313,6 +313,8 @@ def decide(inputs: DecisionInputs) -> Decision:
     action, downgrades = _downgrade(inputs, action)
     finding = _finding(inputs, action)
     seen = (f"{action}: {finding.evidence}",) if finding.evidence and action != "notify" else ()
+    if inputs.classification.alternatives:
+        seen = (*seen, inputs.classification.alternatives_text())
     gate = finding.gate
     if finding.replaced is not None and inputs.choose_action:
         downgrades.append(finding.replaced)

@@ -8,7 +8,9 @@ states, usage from metrics.k8s.io) and say whether the model's action may change
   otherwise the rollback is only proposed (NoRecentRollout).
 - scale_up: only with observed saturation (most ready replicas at >= 90% of a CPU or memory request or
   limit), or with readiness failing on every replica; otherwise notify, naming the slow dependency the
-  error text names (NoSaturation). An HPA owning replicas is decide.py's HPAOwnsReplicas.
+  error text names (NoSaturation). A timeout the model would fix with update_config (a client timeout: a
+  patch only a human can write) follows the same rule: scale_up when saturated (Saturated), else notify.
+  An HPA owning replicas is decide.py's HPAOwnsReplicas.
 - restart_pod: when some replicas are healthy and a minority is stuck, or a probe fails on a process that
   is otherwise running; when every replica fails the same way a restart is only proposed
   (AllReplicasFailing).
@@ -28,14 +30,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from remediator.domain.actions.rollback import HASH_LABEL, revision_of
 from remediator.domain.clock import parse_time
 from remediator.domain.corroborate import PodSignals
-from remediator.domain.quantity import parse_millicores, parse_quantity
+from remediator.domain.quantity import format_mi, parse_millicores, parse_quantity
 from remediator.domain.types import Reason
 from remediator.domain.workload_state import pod_ready
-
-REVISION = "deployment.kubernetes.io/revision"
-HASH_LABEL = "pod-template-hash"
 
 SATURATED = 0.9  # usage / (limit, else request) at which a replica counts as saturated
 SATURATED_SHARE = 0.8  # share of ready replicas that must be saturated
@@ -168,8 +168,18 @@ def support(error_type: str, action: str, e: ActionEvidence) -> Finding:
         return _dependency(e, action)
     if action == "rollback":
         return _rollback(e)
-    if action == "scale_up":
-        return _scale_up(e, error_type)
+    if action == "scale_up" or (error_type == "timeout" and action == "update_config"):
+        # A timeout's fix follows from what the replicas show: saturated -> more of them; otherwise the slow
+        # dependency, or the client's timeout (a patch only a human can write), is named in a notification.
+        found = _scale_up(e, error_type)
+        if action == "update_config" and found.action == "scale_up":
+            why = Reason(
+                "Saturated",
+                f"the replicas are saturated ({found.evidence}): scale_up instead of "
+                "update_config, which needs a patch",
+            )
+            return Finding("scale_up", found.evidence, replaced=why)
+        return found
     if action == "restart_pod":
         return _restart(e)
     return Finding(action, "")
@@ -197,14 +207,6 @@ def _seconds(since: datetime | None, until: datetime) -> float:
     return max(0.0, (until - since).total_seconds()) if since is not None else 0.0
 
 
-def _revision(obj: Mapping[str, Any]) -> int | None:
-    value = ((obj.get("metadata") or {}).get("annotations") or {}).get(REVISION)
-    try:
-        return int(value) if value is not None else None
-    except (TypeError, ValueError):
-        return None
-
-
 def _label(obj: Mapping[str, Any], key: str) -> str | None:
     value = ((obj.get("metadata") or {}).get("labels") or {}).get(key)
     return str(value) if value is not None else None
@@ -217,7 +219,9 @@ def rollout_of(
 ) -> Rollout | None:
     """The newest revision of a Deployment's ReplicaSets, the one before, and where the failing Pods run."""
     revisions = sorted(
-        ((rev, rs) for rs in replicasets if (rev := _revision(rs)) is not None), key=lambda item: item[0], reverse=True
+        ((rev, rs) for rs in replicasets if (rev := revision_of(rs)) is not None),
+        key=lambda item: item[0],
+        reverse=True,
     )
     if not revisions:
         return None
@@ -265,12 +269,13 @@ def saturation_of(
             if used is None:
                 continue
             cpu_cap, mem_cap = _limits(container)
-            for label, value, cap, unit in (("cpu", used[0], cpu_cap, "m"), ("memory", used[1], mem_cap, "B")):
+            for label, value, cap in (("cpu", used[0], cpu_cap), ("memory", used[1], mem_cap)):
                 if cap:
                     ratio = value / cap
                     worst = max(worst, ratio)
                     if ratio > top:
                         top = ratio
-                        busiest = f"{name} {container.get('name')} {label} {value}{unit} of {cap}{unit}"
+                        shown = f"{value}m of {cap}m" if label == "cpu" else f"{format_mi(value)} of {format_mi(cap)}"
+                        busiest = f"{name} {container.get('name')} {label} {shown}"
         saturated += worst >= SATURATED
     return Saturation(len(ready), saturated, busiest)

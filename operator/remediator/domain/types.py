@@ -80,6 +80,8 @@ class Classification:
     explanation: str = ""
     evidence: tuple[str, ...] = field(default_factory=tuple)
     model_version: str = ""
+    # The model's calibrated probability, per action, that it fixes this failure (most likely first).
+    alternatives: tuple[tuple[str, float], ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         if self.error_type not in ERROR_TYPES:
@@ -106,7 +108,13 @@ class Classification:
             out["runnerUpConfidence"] = self.runner_up_confidence
         if self.model_version:
             out["modelVersion"] = self.model_version[:128]
+        if self.alternatives:
+            out["actionProbabilities"] = {a: p for a, p in self.alternatives if a in ACTIONS}
         return out
+
+    def alternatives_text(self, k: int = 3) -> str:
+        """ "model: increase_memory 0.71, notify 0.12, update_config 0.08" (the k most likely actions)."""
+        return "model: " + ", ".join(f"{a} {p:.2f}" for a, p in self.alternatives[:k])
 
 
 @dataclass(frozen=True)

@@ -199,3 +199,12 @@ def test_approval_expires_after_ttl() -> None:
     p = Policy(approval_ttl_seconds=600)
     assert not expired(T0, T0 + timedelta(seconds=599), p)
     assert expired(T0, T0 + timedelta(seconds=600), p)
+
+
+def test_the_models_per_action_probabilities_are_part_of_the_evidence() -> None:
+    c = Classification("oom", "increase_memory", 0.71, alternatives=(("increase_memory", 0.71), ("notify", 0.12),
+                                                                      ("update_config", 0.08), ("rollback", 0.01)))
+    oom = PodSignals(pods=1, ready=0, restarts=4, families=frozenset({"oom"}), examples=("Pod web-1: OOMKilled",))
+    d = decide(DecisionInputs(c, Policy(), WorkloadFacts(ref=WEB, replicas=1, pod_count=1, signals=oom), T0))
+    assert "model: increase_memory 0.71, notify 0.12, update_config 0.08" in d.evidence
+    assert c.to_status()["actionProbabilities"]["notify"] == 0.12

@@ -20,8 +20,9 @@ from tests.unit.domain.builders import T0, crashloop_status, pod, replicaset
 
 CRASHING_ONE_OF_THREE = PodSignals(pods=3, ready=2, restarts=5, families=frozenset({"crash"}))
 ALL_CRASHING = PodSignals(pods=3, ready=0, restarts=15, families=frozenset({"crash"}))
-RECENT = Rollout(revision=7, age_seconds=120, failing_on_newest=True, previous_revision=6,
-                 previous_newest_seconds=86400)
+RECENT = Rollout(
+    revision=7, age_seconds=120, failing_on_newest=True, previous_revision=6, previous_newest_seconds=86400
+)
 
 
 def test_rollback_right_after_a_rollout_of_a_healthy_predecessor_is_supported() -> None:
@@ -85,8 +86,10 @@ def test_a_dependency_error_notifies_unless_other_replicas_are_fine_and_the_acti
     ("text", "named"),
     [
         ("dial tcp 10.96.0.12:5432: connect: connection refused", "10.96.0.12:5432"),
-        ('Get "http://payments.shop.svc.cluster.local:8080/v1/charge": context deadline exceeded',
-         "payments.shop.svc.cluster.local:8080"),
+        (
+            'Get "http://payments.shop.svc.cluster.local:8080/v1/charge": context deadline exceeded',
+            "payments.shop.svc.cluster.local:8080",
+        ),
         ("Connection to node -1 (kafka-0.kafka-headless/10.1.2.3:9092) could not be established", "10.1.2.3:9092"),
         ("Error: connect ECONNREFUSED redis-master:6379", "redis-master:6379"),
         ("panic: runtime error: index out of range [3] with length 3", None),
@@ -117,9 +120,17 @@ def test_rollout_is_read_from_replicasets_and_the_failing_pods_template_hash() -
 
 def test_saturation_counts_ready_replicas_near_their_limits() -> None:
     pods = [pod("web-1"), pod("web-2"), pod("web-3", [crashloop_status()], ready=False)]
-    usage = {"web-1": {"app": (480, 10 * 2**20)}, "web-2": {"app": (100, 250 * 2**20)},
-             "web-3": {"app": (0, 0)}}
+    usage = {"web-1": {"app": (480, 10 * 2**20)}, "web-2": {"app": (100, 250 * 2**20)}, "web-3": {"app": (0, 0)}}
     s = saturation_of(pods, usage)  # builders: cpu limit 500m, memory limit 256Mi
     assert s is not None and (s.ready, s.saturated) == (2, 2)
     assert "web-1 app cpu 480m of 500m" in s.busiest or "web-2 app memory" in s.busiest
     assert saturation_of(pods, None) is None and saturation_of(pods, {}) is None
+
+
+def test_a_timeout_the_model_would_fix_by_config_follows_the_replicas() -> None:
+    hot = ActionEvidence(CRASHING_ONE_OF_THREE, saturation=Saturation(2, 2, "web-1 app memory 60Mi of 64Mi"))
+    found = support("timeout", "update_config", hot)
+    assert found.action == "scale_up" and found.replaced is not None and found.replaced.code == "Saturated"
+    calm = support("timeout", "update_config", ActionEvidence(CRASHING_ONE_OF_THREE, dependency="db:5432"))
+    assert calm.action == "notify" and calm.replaced is not None and "db:5432" in calm.replaced.message
+    assert support("config_issue", "update_config", ActionEvidence(CRASHING_ONE_OF_THREE)).action == "update_config"

@@ -22,7 +22,8 @@ REVISION = "deployment.kubernetes.io/revision"
 HASH_LABEL = "pod-template-hash"
 
 
-def _revision(obj: Mapping[str, Any]) -> int | None:
+def revision_of(obj: Mapping[str, Any]) -> int | None:
+    """The deployment.kubernetes.io/revision annotation of a Deployment or ReplicaSet, when it is a number."""
     value = ((obj.get("metadata") or {}).get("annotations") or {}).get(REVISION)
     try:
         return int(value) if value is not None else None
@@ -75,12 +76,12 @@ def _to(ctx: PlanContext, source: Mapping[str, Any], current_rev: int, current_r
     current = clean_template((ctx.workload.get("spec") or {}).get("template") or {})
     if template == current:
         return Refusal("AlreadyAtRevision", f"{ref.name} already runs the Pod template of revision "
-                                            f"{_revision(source)}")
+                                            f"{revision_of(source)}")
     was, becomes = privileges(current), privileges(template)
     if was != becomes:
         # An older template may run privileged, mount host paths or read other Secrets: a human decides.
         changed = sorted(k for k in set(was) | set(becomes) if was.get(k) != becomes.get(k))
-        return Refusal("RollbackChangesPrivileges", f"revision {_revision(source)} of {ref.name} differs from the "
+        return Refusal("RollbackChangesPrivileges", f"revision {revision_of(source)} of {ref.name} differs from the "
                                                     f"current template in {', '.join(changed)[:300]}; roll back "
                                                     "by hand if that is intended")
     ops: list[dict[str, Any]] = [
@@ -94,7 +95,7 @@ def _to(ctx: PlanContext, source: Mapping[str, Any], current_rev: int, current_r
         target=ref,
         description=description,
         before={"revision": current_rev, "podTemplateHash": _hash(current_rs), "images": images(current)},
-        after={"revision": _revision(source), "podTemplateHash": _hash(source), "images": images(template)},
+        after={"revision": revision_of(source), "podTemplateHash": _hash(source), "images": images(template)},
         patches=(Patch(ref, ops, "json"),),
     )
 
@@ -107,11 +108,11 @@ def plan(ctx: PlanContext) -> Plan | Refusal:
     ref = ctx.ref
     if ref.kind != "Deployment":
         return Refusal("ActionNotSupported", f"rollback needs a Deployment, not a {ref.kind}")
-    current_rev = _revision(ctx.workload)
+    current_rev = revision_of(ctx.workload)
     if current_rev is None:
         return Refusal("NoRevision", f"Deployment {ref.name} has no {REVISION} annotation yet")
-    owned = [rs for rs in _owned(ctx.workload, ctx.replicasets) if _revision(rs) is not None]
-    current_rs = next((rs for rs in owned if _revision(rs) == current_rev), None)
+    owned = [rs for rs in _owned(ctx.workload, ctx.replicasets) if revision_of(rs) is not None]
+    current_rs = next((rs for rs in owned if revision_of(rs) == current_rev), None)
     requested = number_parameter(ctx.parameters, "toRevision", 0, 2**63 - 1, integer=True)
     if isinstance(requested, Refusal):
         return requested
@@ -119,18 +120,18 @@ def plan(ctx: PlanContext) -> Plan | Refusal:
     if wanted:
         if wanted == current_rev:
             return Refusal("AlreadyAtRevision", f"Deployment {ref.name} is already at revision {wanted}")
-        source = next((rs for rs in owned if _revision(rs) == wanted), None)
+        source = next((rs for rs in owned if revision_of(rs) == wanted), None)
         if source is None:
             return Refusal("RevisionNotFound",
                            f"Deployment {ref.name} has no ReplicaSet for revision {wanted}")
     else:
-        older = [rs for rs in owned if (_revision(rs) or 0) < current_rev]
+        older = [rs for rs in owned if (revision_of(rs) or 0) < current_rev]
         if not older:
             return Refusal("NoPreviousRevision",
                            f"Deployment {ref.name} has no revision before {current_rev}")
-        source = max(older, key=lambda rs: _revision(rs) or 0)
+        source = max(older, key=lambda rs: revision_of(rs) or 0)
     return _to(ctx, source, current_rev, current_rs,
-               f"roll back Deployment {ref.name} from revision {current_rev} to revision {_revision(source)}")
+               f"roll back Deployment {ref.name} from revision {current_rev} to revision {revision_of(source)}")
 
 
 def undo(change: Change, ctx: PlanContext | None = None) -> Plan | Refusal:
@@ -143,12 +144,12 @@ def undo(change: Change, ctx: PlanContext | None = None) -> Plan | Refusal:
     now_images = images((ctx.workload.get("spec") or {}).get("template") or {})
     if now_images != change.after.get("images"):
         return drift_refusal(change, now_images)
-    current_rev = _revision(ctx.workload)
+    current_rev = revision_of(ctx.workload)
     owned = _owned(ctx.workload, ctx.replicasets)
     source = next((rs for rs in owned if _hash(rs) == wanted_hash), None)
     if source is None or current_rev is None:
         return Refusal("RevisionNotFound", f"the ReplicaSet with pod-template-hash {wanted_hash} is gone")
-    current_rs = next((rs for rs in owned if _revision(rs) == current_rev), None)
+    current_rs = next((rs for rs in owned if revision_of(rs) == current_rev), None)
     return _to(ctx, source, current_rev, current_rs,
                f"undo rollback: Deployment {change.name} back to the template of revision "
                f"{change.before.get('revision')}")

@@ -7,6 +7,7 @@ and continues where it stopped.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import time
 from collections.abc import Callable
@@ -34,6 +35,9 @@ Step = Callable[[dict[str, Any]], Transition | None]
 # Phases whose next step follows at once; the others wait for an annotation, a deadline or the workload.
 _RUN_ON = frozenset({api.Phase.APPROVED, api.Phase.APPLYING, api.Phase.UNDOING})
 _PERMANENT = {400, 403, 404, 405, 410, 422}
+# An in-flight step (Approved, Applying, Undoing) that keeps failing transiently ends after this long instead
+# of being retried forever: no Remediation stays non-final past its TTL or verify window plus this margin.
+STEP_DEADLINE = dt.timedelta(minutes=10)
 
 
 class Reconciler:
@@ -79,6 +83,10 @@ class Reconciler:
 
     def _run(self, rem: dict[str, Any]) -> str | None:
         phase = (rem.get("status") or {}).get("phase")
+        overdue = self._overdue(rem)
+        if overdue is not None:
+            rem = self.writer.write(rem, overdue)
+            phase = overdue.phase
         while (step := self.steps.get(phase)) is not None:
             try:
                 transition = step(rem)
@@ -104,6 +112,30 @@ class Reconciler:
         if api.is_final(phase) and self.on_final is not None:
             self.on_final(rem)
         return phase
+
+    @staticmethod
+    def _overdue(rem: dict[str, Any]) -> Transition | None:
+        """Failed (StepTimedOut) for an in-flight step that began more than STEP_DEADLINE ago."""
+        status = rem.get("status") or {}
+        phase = status.get("phase")
+        if phase not in (api.Phase.APPROVED, api.Phase.APPLYING, api.Phase.UNDOING):
+            return None
+        began = clock.parse_time(status.get("completedAt" if phase == api.Phase.UNDOING else "approvedAt"))
+        if began is None or clock.now() - began < STEP_DEADLINE:
+            return None
+        left = {
+            api.Phase.APPROVED: "nothing was changed",
+            api.Phase.APPLYING: "status.change lists the requests, some of which may have been sent",
+            api.Phase.UNDOING: "the change was not undone; status.change shows what to reverse by hand",
+        }[phase]
+        return Transition(
+            api.Phase.FAILED,
+            "StepTimedOut",
+            f"{phase} did not finish within {int(STEP_DEADLINE.total_seconds())} s (the API server kept "
+            f"failing): {left}",
+            warning=True,
+            fields={"completedAt": status.get("completedAt") or clock.format_time(clock.now())},
+        )
 
     @staticmethod
     def _unchanged(rem: dict[str, Any], t: Transition) -> bool:

@@ -185,3 +185,31 @@ def test_a_target_that_disappeared_before_apply_skips() -> None:
     del kube.objects[("Deployment", NS, "web")]
     assert reconciler.reconcile(_remediation()) == api.Phase.SKIPPED
     assert _status(kube)["reason"] == "TargetNotFound" and finals == ["Skipped"]
+
+
+def test_a_step_that_keeps_failing_ends_after_the_deadline_instead_of_retrying_forever() -> None:
+    long_ago = clock.format_time(clock.now() - dt.timedelta(minutes=11))
+    applying = {
+        "phase": "Applying",
+        "reason": "Applying",
+        "message": "scale",
+        "approvedAt": long_ago,
+        "change": {
+            "patches": [{"kind": "Deployment", "name": "web", "patchType": "merge", "body": {"spec": {"replicas": 3}}}]
+        },
+    }
+    kube, reconciler, finals = _setup(_remediation(applying))
+
+    assert reconciler.reconcile(_remediation()) == api.Phase.FAILED
+    status = _status(kube)
+    assert status["reason"] == "StepTimedOut" and "some of which may have been sent" in status["message"]
+    assert kube.patches == [] and finals == ["Failed"]
+
+
+def test_a_recent_step_is_not_cut_short() -> None:
+    recent = clock.format_time(clock.now() - dt.timedelta(minutes=2))
+    kube, reconciler, _ = _setup(
+        _remediation({"phase": "Approved", "reason": "AutoApply", "message": "ok", "approvedAt": recent})
+    )
+    assert reconciler.reconcile(_remediation()) == api.Phase.VERIFYING
+    assert [dry for *_, dry in kube.patches] == [True, False]
