@@ -275,12 +275,17 @@ class Kube:
             if err.status not in (404, 409):
                 raise
 
-    def patch_status(self, plural: str, namespace: str, name: str, status: dict[str, Any]) -> dict[str, Any]:
+    def patch_status(
+        self, plural: str, namespace: str, name: str, status: dict[str, Any], *, resource_version: str | None = None
+    ) -> dict[str, Any]:
+        """Merge `status` into the object's status. With `resource_version`, only if the object is still at
+        that version (409 Conflict otherwise): a decision taken on a stale read is never written."""
+        body: dict[str, Any] = {"status": status}
+        if resource_version:
+            body["metadata"] = {"resourceVersion": resource_version}
         with _api_errors("patch_status"):
             return dict(
-                self.custom.patch_namespaced_custom_object_status(
-                    GROUP, VERSION, namespace, plural, name, {"status": status}
-                )
+                self.custom.patch_namespaced_custom_object_status(GROUP, VERSION, namespace, plural, name, body)
             )
 
     def remediations_for(self, ref: WorkloadRef) -> list[dict[str, Any]]:

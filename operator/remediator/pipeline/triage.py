@@ -243,7 +243,7 @@ class Triage:
                 clock.now(),
                 policy,
             )
-            self.writer.write(created, first)
+            self.writer.write(created, first, conditional=False)
         log.info(
             "Remediation %s/%s: %s %s/%s -> %s (%s)",
             ns,

@@ -22,9 +22,10 @@ class StatusWriter:
     def __init__(self, kube: Kube) -> None:
         self.kube = kube
 
-    def write(self, rem: dict[str, Any], t: Transition) -> dict[str, Any]:
+    def write(self, rem: dict[str, Any], t: Transition, *, conditional: bool = True) -> dict[str, Any]:
         """Patch status with `t` (status first: the phase is recorded before the step acts on it) and return
-        the Remediation as the API server has it afterwards."""
+        the Remediation as the API server has it afterwards. `conditional=False` only for the first status of
+        a Remediation the caller has just created (kopf may add its finalizer in between)."""
         meta = rem["metadata"]
         now = clock.now()
         status = dict(rem.get("status") or {})
@@ -42,7 +43,12 @@ class StatusWriter:
             "observedGeneration": generation,
             **t.fields,
         }
-        updated = self.kube.patch_status(api.REMEDIATIONS, meta["namespace"], meta["name"], update)
+        # Conditional on the version the step read: if anything wrote the Remediation since (another pass, or a
+        # read that was stale), the API server refuses with 409 and the pass is retried from a fresh read.
+        version = meta.get("resourceVersion") if conditional else None
+        updated = self.kube.patch_status(
+            api.REMEDIATIONS, meta["namespace"], meta["name"], update, resource_version=version
+        )
         failpoints.reached(f"after-status:{t.phase}")
         rem["status"] = updated.get("status", {**status, **update})
         rem["metadata"] = updated.get("metadata", meta)

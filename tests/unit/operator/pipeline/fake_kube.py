@@ -6,6 +6,8 @@ import copy
 import itertools
 from typing import Any
 
+from kubernetes.client.exceptions import ApiException
+
 from remediator.adapters.kube import NotFound
 from remediator.domain.types import WorkloadRef
 
@@ -81,8 +83,12 @@ class FakeKube:
         self.objects[(plural, meta["namespace"], meta["name"])] = obj
         return obj
 
-    def patch_status(self, plural: str, namespace: str, name: str, status: dict[str, Any]) -> dict[str, Any]:
+    def patch_status(
+        self, plural: str, namespace: str, name: str, status: dict[str, Any], *, resource_version: str | None = None
+    ) -> dict[str, Any]:
         obj = self.objects[(plural, namespace, name)]
+        if resource_version and resource_version != obj["metadata"].get("resourceVersion"):
+            raise ApiException(status=409, reason="Conflict")
         merged = dict(obj.get("status") or {})
         for key, value in status.items():  # a JSON merge patch, one level deep is enough here
             if value is None:

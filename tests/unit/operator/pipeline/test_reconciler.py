@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
+
 from remediator import api
 from remediator.domain import clock
 from remediator.pipeline.policies import PolicySource
@@ -213,3 +215,17 @@ def test_a_recent_step_is_not_cut_short() -> None:
     )
     assert reconciler.reconcile(_remediation()) == api.Phase.VERIFYING
     assert [dry for *_, dry in kube.patches] == [True, False]
+
+
+def test_a_decision_taken_on_a_stale_read_is_not_written() -> None:
+    from kubernetes.client.exceptions import ApiException
+
+    from remediator.pipeline.remediation.status import StatusWriter
+    from remediator.pipeline.remediation.transition import Transition
+
+    kube, _, _ = _setup(_remediation({"phase": "Approved", "reason": "PolicyAllows", "message": "ok"}))
+    stale = _remediation()  # read before triage wrote its decision: no status, an older resourceVersion
+    stale["metadata"]["resourceVersion"] = "0"
+    with pytest.raises(ApiException) as refused:
+        StatusWriter(kube).write(stale, Transition(api.Phase.PENDING_APPROVAL, "UserProposal", "a proposal"))  # type: ignore[arg-type]
+    assert refused.value.status == 409 and _status(kube)["phase"] == "Approved"
