@@ -37,12 +37,19 @@ from remediator_model import artifact
 from remediator_model.corpus.generator import generate
 from remediator_model.evaluate import LabelledEvent, evaluate, load_labelled
 from remediator_model.predict import Classifier, ErrorInput
+from remediator_model.realdata import load_real, split
 from remediator_model.taxonomy import ACTIONS, DEFAULT_ACTIONS, ERROR_TYPES, SOURCES
-from remediator_model.train import TrainConfig, TrainExample, load_examples, train
+from remediator_model.train import (
+    TrainConfig,
+    TrainExample,
+    balanced_real_weight,
+    load_examples,
+    real_examples,
+    train,
+)
 
 log = logging.getLogger(__name__)
 
-VALIDATION_PATH = Path(artifact.__file__).parent / "data" / "validation_realworld.jsonl"
 GUARDED = ("macro_f1", "auto_apply_precision")
 HOLDOUT_SEED_OFFSET = 7919  # the held-out seed split's generator seed = cfg.seed + this
 _KEPT_METRICS = ("n", "macro_f1", "type_accuracy", "action_accuracy", "decision_accuracy", "ece", "auto_apply")
@@ -54,6 +61,9 @@ class Tolerance:
 
     macro_f1: float = 0.01
     auto_apply_precision: float = 0.01
+    # A challenger that auto-applies where the champion auto-applies nothing has no precision to be compared
+    # with: it must reach this one on its own, or an overconfident model would replace a careful one.
+    auto_apply_floor: float = 0.95
 
 
 @dataclass
@@ -210,8 +220,14 @@ def compare(
         else:
             reasons.append(f"{name}: macro-F1 {f_new:.4f} vs champion {f_old:.4f}: ok")
         p_new, p_old = _precision(new), _precision(old)
-        if p_new is None or p_old is None:
-            reasons.append(f"{name}: auto-apply precision {p_new} vs champion {p_old}: ok (nothing auto-applies)")
+        if p_new is not None and p_old is None and p_new < tolerance.auto_apply_floor:
+            ok = False
+            reasons.append(
+                f"{name}: auto-apply precision {p_new:.4f} where the champion auto-applies nothing "
+                f"(needs >= {tolerance.auto_apply_floor})"
+            )
+        elif p_new is None or p_old is None:
+            reasons.append(f"{name}: auto-apply precision {p_new} vs champion {p_old}: ok")
         elif p_new < p_old - tolerance.auto_apply_precision:
             ok = False
             reasons.append(
@@ -279,7 +295,7 @@ def retrain(
     archive: _Archive | None,
     registry: _Registry | None,
     out_dir: str | Path,
-    validation_path: str | Path | None = VALIDATION_PATH,
+    validation_path: str | Path | None = None,
     *,
     cfg: TrainConfig | None = None,
     holdout_n: int = 2700,
@@ -288,7 +304,8 @@ def retrain(
     archive_lookback_days: int = 14,
     version: str | None = None,
 ) -> RetrainReport:
-    """Train a challenger on seed + feedback, compare it with the champion, publish it if not worse.
+    """Train a challenger on seed + real corpus + feedback, compare it with the champion on the seed hold-out
+    and the real corpus's test part (or `validation_path`), publish it if not worse.
 
     ``out_dir`` receives the challenger artifact (``<version>/``), the champion download and
     ``retrain-report.json``. ``cfg`` is the model library's TrainConfig (default: the shipped model's).
@@ -302,10 +319,25 @@ def retrain(
     texts = _texts_for(docs, store, archive, archive_lookback_days)
     fb_examples, counts = examples_from_feedback(docs, texts)
     seed_examples = load_examples("builtin", cfg)
-    counts.update(feedback_docs=len(docs), feedback_examples=len(fb_examples), seed_examples=len(seed_examples))
-    log.info("retrain: %d seed + %d feedback examples (%s)", len(seed_examples), len(fb_examples), counts)
+    # The shipped recipe (remediator_model.build_default): the real corpus's fit part beside the seed corpus,
+    # calibration on its calibration part, and its test part, never fitted on, in the gate below.
+    real = split(load_real(), seed=cfg.seed)
+    real_fit = real_examples(real.fit, balanced_real_weight(seed_examples, len(real.fit)))
+    counts.update(
+        feedback_docs=len(docs),
+        feedback_examples=len(fb_examples),
+        seed_examples=len(seed_examples),
+        real_examples=len(real_fit),
+    )
+    log.info(
+        "retrain: %d seed + %d real + %d feedback examples (%s)",
+        len(seed_examples),
+        len(real_fit),
+        len(fb_examples),
+        counts,
+    )
 
-    model = train([*seed_examples, *fb_examples], cfg)
+    model = train([*seed_examples, *real_fit, *fb_examples], cfg, calibration=real_examples(real.calibrate, 1.0))
     version = version or f"{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}-{model.data_hash[:8]}"
     # Evaluated as it would be served: saved (half-precision weights) and loaded back, like the champion.
     saved = artifact.save(model, out / version, version=version)
@@ -313,8 +345,11 @@ def retrain(
     champion, champion_version, origin, note = _load_champion(registry, out)
 
     sets: dict[str, list[LabelledEvent]] = {"seed_holdout": seed_holdout(holdout_n, cfg.seed + HOLDOUT_SEED_OFFSET)}
-    if validation_path is not None:
-        sets["realworld"] = load_labelled(validation_path)
+    sets["realworld"] = (
+        load_labelled(validation_path)
+        if validation_path is not None
+        else [LabelledEvent(i.event, i.error_class, i.actions, i.id) for i in real.test]
+    )
     metrics: dict[str, dict[str, dict[str, Any]]] = {"challenger": {}, "champion": {}}
     for name, data in sets.items():
         metrics["challenger"][name] = _summary(evaluate(challenger, data))

@@ -92,4 +92,12 @@ def test_compare_refuses_a_worse_guarded_metric_on_any_set() -> None:
 def test_compare_without_champion_or_auto_apply() -> None:
     assert compare(None, {"realworld": _m(0.5, 0.5)})[0]
     ok, reasons = compare({"realworld": _m(0.8, 0.99)}, {"realworld": _m(0.8, None)})
-    assert ok and any("nothing auto-applies" in r for r in reasons)
+    assert ok and any("auto-apply precision None vs champion 0.99: ok" in r for r in reasons)
+
+
+def test_a_challenger_that_auto_applies_where_the_champion_is_careful_needs_the_floor() -> None:
+    careful = {"realworld": _m(0.86, None)}
+    ok, reasons = compare(careful, {"realworld": _m(0.86, 0.15)})
+    assert not ok and any("champion auto-applies nothing" in r for r in reasons)
+    assert compare(careful, {"realworld": _m(0.86, 0.97)})[0]
+    assert compare(careful, {"realworld": _m(0.86, None)})[0]
