@@ -191,8 +191,14 @@ _HOST_PORT = re.compile(r"(?<![\w.-])((?:[A-Za-z0-9-]+\.)*[A-Za-z][A-Za-z0-9-]*|
 _NOT_HOSTS = {"http", "https", "tcp", "udp", "line", "port", "error", "exit", "code"}
 
 
+# Dependencies are named near the start of an error; scanning a bounded prefix keeps a hostile 20k-character
+# message (dotted runs make the host pattern backtrack) from slowing the serialized decisions.
+SCAN_CHARS = 4096
+
+
 def dependency_named(text: str) -> str | None:
-    """The first dependency an error text names (host:port, a URL's host), or None."""
+    """The first dependency an error text names (host:port, a URL's host) in its first SCAN_CHARS, or None."""
+    text = text[:SCAN_CHARS]
     for match in _URL.finditer(text):
         return match.group(1)[:253]
     for match in _HOST_PORT.finditer(text):

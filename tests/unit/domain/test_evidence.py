@@ -134,3 +134,9 @@ def test_a_timeout_the_model_would_fix_by_config_follows_the_replicas() -> None:
     calm = support("timeout", "update_config", ActionEvidence(CRASHING_ONE_OF_THREE, dependency="db:5432"))
     assert calm.action == "notify" and calm.replaced is not None and "db:5432" in calm.replaced.message
     assert support("config_issue", "update_config", ActionEvidence(CRASHING_ONE_OF_THREE)).action == "update_config"
+
+
+def test_a_hostile_message_is_scanned_only_as_far_as_a_real_error_names_its_dependency() -> None:
+    assert dependency_named("a." * 10000) is None
+    assert dependency_named("dial tcp db:5432: refused " + "a." * 10000) == "db:5432"
+    assert dependency_named("a" * 5000 + " dial tcp db:5432: refused") is None  # past the scanned prefix
