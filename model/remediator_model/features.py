@@ -21,6 +21,8 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
 from sklearn.utils import murmurhash3_32
 
+from remediator_model.template import template_of
+
 
 class EventLike(Protocol):
     @property
@@ -45,6 +47,9 @@ class FeatureConfig:
     char_ngram_min: int = 4
     char_ngram_max: int = 4
     meta_scale: float = 1.0
+    # The error's template (remediator_model.template) as a structured token: what a correction teaches
+    # carries over to the whole family rather than to its host names. Off for artifacts saved without it.
+    template_token: bool = True
     schema: str = "remediator-features/3"
 
     def to_dict(self) -> dict[str, Any]:
@@ -53,6 +58,7 @@ class FeatureConfig:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> FeatureConfig:
         known = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
+        known.setdefault("template_token", False)  # saved before templates existed: same features as then
         cfg = cls(**known)
         if cfg.schema != FeatureConfig.schema:
             raise ValueError(f"unsupported feature schema {cfg.schema!r}")
@@ -140,7 +146,7 @@ def exit_class(code: int | None) -> str:
     }.get(code, "signal" if code > 128 else "other")
 
 
-def meta_tokens(e: EventLike) -> list[str]:
+def meta_tokens(e: EventLike, template_token: bool = False) -> list[str]:
     reason = (e.reason or "").strip().lower()
     toks = [
         f"reason={reason or 'none'}",
@@ -152,6 +158,10 @@ def meta_tokens(e: EventLike) -> list[str]:
     toks.append("has_logs" if (e.logs or "").strip() else "no_logs")
     if reason:
         toks.append(f"reason_x_exit={reason}:{exit_class(e.exit_code)}")
+    if template_token:
+        tpl = template_of(e.reason or "", e.message or "", e.logs or "")
+        if not tpl.empty:
+            toks.append(f"tpl={tpl.key}")
     return toks
 
 
@@ -285,7 +295,8 @@ class Featurizer:
     def tokens(self, e: EventLike) -> tuple[list[str], np.ndarray, list[str], str]:
         """(word n-grams, char n-gram columns, meta tokens, normalised word text) of one event."""
         w, c = texts(e, self.cfg)
-        return self._word_analyzer(w), char_columns(c, self._char_ns, self.cfg.char_features), meta_tokens(e), w
+        meta = meta_tokens(e, self.cfg.template_token)
+        return self._word_analyzer(w), char_columns(c, self._char_ns, self.cfg.char_features), meta, w
 
     def transform_with_tokens(self, events: Sequence[EventLike]) -> tuple[sp.csr_matrix, list[EventTokens]]:
         ws, cs, ms = [], [], []

@@ -48,7 +48,7 @@ class Runtime:
             kube=kube,
             holder=holder,
             intake=Intake(kube, policies, settings),
-            triage=Triage(kube, holder, policies, locks),
+            triage=Triage(kube, holder, policies, locks, learning.corrections if learning.store else None),
             reconciler=reconciler,
             recorder=recorder,
             learning=learning,

@@ -187,6 +187,15 @@ class FeedbackStore:
         docs = self._call("read feedback", lambda: list(self.feedback.find(query).sort("created_at", ASCENDING)))
         return iter(docs)
 
+    def judgments_since(self, since: dt.datetime | None) -> Iterator[dict[str, Any]]:
+        """Human feedback documents (human verdicts and rejections) written or updated at or after ``since``,
+        oldest first: what the serving-time corrections index reads incrementally."""
+        query: dict[str, Any] = {"source": {"$in": ["human", "rejection"]}}
+        if since is not None:
+            query["$or"] = [{"created_at": {"$gte": since}}, {"updated_at": {"$gte": since}}]
+        docs = self._call("read judgments", lambda: list(self.feedback.find(query).sort("created_at", ASCENDING)))
+        return iter(docs)
+
     def errorevents_by_ref(self, refs: list[str]) -> dict[str, dict[str, Any]]:
         """The newest stored ErrorEvent document per ``<ns>/<name>`` ref (texts of deleted ErrorEvents)."""
         if not refs:

@@ -13,8 +13,9 @@ Order, and what each rule does (every refusal or downgrade adds a Reason with a 
 3. notify changes nothing, so it needs no approval and ignores limits and dry-run: mode "auto".
 4. Gates for changing actions -> mode "approval", phase PendingApproval, auto_apply False. A human may
    still approve, so limits do not skip; the Remediation shows every gate that applies: NotCorroborated
-   (the target's Pods do not show the claimed failure, see corroborate.py), what the evidence rules only
-   propose (NoRecentRollout, AllReplicasFailing), DryRun,
+   (the target's Pods do not show the claimed failure, see corroborate.py), what human feedback on the
+   error's family says (corrections.py: CorrectedByFeedback, FeedbackDisagrees), what the evidence rules
+   only propose (NoRecentRollout, AllReplicasFailing), DryRun,
    BelowThreshold, ActionNotAutoApplicable, GitOpsManaged, RateLimitedWorkload, RateLimitedCluster,
    CoolingDown (remaining seconds), InFlightLimit.
 5. Otherwise mode "auto", phase Approved, with a PolicyAllows reason saying why.
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from remediator.domain.corrections import Adjusted
 from remediator.domain.corroborate import PodSignals, corroborate
 from remediator.domain.evidence import ActionEvidence, Finding, Rollout, Saturation, support
 from remediator.domain.policy import Policy, namespace_in_scope
@@ -109,6 +111,9 @@ class DecisionInputs:
     # The evidence rules may replace the action the operator's own classification chose; a user's requested
     # action (and one already proposed, at apply time) is never replaced, only gated.
     choose_action: bool = True
+    # What humans said about earlier errors of the same family (corrections.adjust); `classification` is
+    # already the adjusted one. Feedback adds evidence and gates, never autonomy.
+    feedback: Adjusted | None = None
 
 
 @dataclass(frozen=True)
@@ -231,6 +236,8 @@ def _gates(inputs: DecisionInputs, action: str, evidence: Reason) -> tuple[list[
     policy, wl, hist, now = inputs.policy, inputs.workload, inputs.history, inputs.now
     conf = inputs.classification.confidence
     gates: list[Reason] = [evidence] if evidence.code == "NotCorroborated" else []
+    if inputs.feedback is not None and inputs.feedback.gate is not None:
+        gates.append(inputs.feedback.gate)
     if policy.dry_run:
         gates.append(Reason("DryRun", "the policy is in dry-run mode: changes are proposed, never applied"))
     if conf < policy.auto_apply_threshold:
@@ -313,6 +320,8 @@ def decide(inputs: DecisionInputs) -> Decision:
     action, downgrades = _downgrade(inputs, action)
     finding = _finding(inputs, action)
     seen = (f"{action}: {finding.evidence}",) if finding.evidence and action != "notify" else ()
+    if inputs.feedback is not None:
+        seen = (*seen, inputs.feedback.evidence)
     if inputs.classification.alternatives:
         seen = (*seen, inputs.classification.alternatives_text())
     gate = finding.gate
@@ -323,7 +332,9 @@ def decide(inputs: DecisionInputs) -> Decision:
         gate = finding.replaced
     if action == "notify":
         note = Reason("NotifyOnly", "notify changes nothing, so it needs no approval")
-        return Decision("auto", action, PHASES["auto"], True, (*downgrades, note), evidence=seen)
+        fb = inputs.feedback
+        said = (Reason(fb.code, fb.evidence),) if fb is not None and fb.code == "CorrectedByFeedback" else ()
+        return Decision("auto", action, PHASES["auto"], True, (*downgrades, *said, note), evidence=seen)
     corroboration = _corroboration(inputs, action)
     evidence = (corroboration.message, *seen)
     gates, remaining = _gates(inputs, action, corroboration)

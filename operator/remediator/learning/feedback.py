@@ -32,6 +32,7 @@ from remediator import api
 from remediator.domain import clock
 from remediator.domain.redact import scrub
 from remediator.domain.types import ACTIONS, ERROR_TYPES
+from remediator_model.template import template_of
 
 FEEDBACK_ANNOTATION = api.FEEDBACK
 CORRECT_ACTION_ANNOTATION = api.CORRECT_ACTION
@@ -192,6 +193,13 @@ def errorevent_document(errorevent: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _template_key(errorevent: Mapping[str, Any] | None) -> str:
+    """The error's family (remediator_model.template), "" without a text: what corrections are keyed by."""
+    spec = (errorevent or {}).get("spec") or {}
+    tpl = template_of(str(spec.get("reason") or ""), str(spec.get("message") or ""), str(spec.get("logs") or ""))
+    return "" if tpl.empty else tpl.key
+
+
 def remediation_document(remediation: Mapping[str, Any]) -> dict[str, Any]:
     """A Remediation for the ``remediations`` collection: decision, action, outcome, model version."""
     meta, spec = remediation.get("metadata") or {}, remediation.get("spec") or {}
@@ -253,6 +261,7 @@ def feedback_document(
         },
         **event_texts(errorevent),
         "has_text": errorevent is not None,
+        "template": _template_key(errorevent),
         "predicted_type": spec.get("errorType"),
         "predicted_action": spec.get("action"),
         "confidence": spec.get("confidence"),

@@ -20,6 +20,7 @@ from remediator.adapters.kube import Kube
 from remediator.adapters.registry import ModelRegistry
 from remediator.adapters.ssm import resolve_optional
 from remediator.adapters.store import FeedbackStore, StoreUnavailable
+from remediator.learning.corrections import CorrectionIndex
 from remediator.learning.feedback import errorevent_document
 from remediator.learning.modelswap import ModelHolder, ModelPoller
 from remediator.learning.recorder import FeedbackFlusher
@@ -47,6 +48,7 @@ class Learning:
     flusher: FeedbackFlusher | None = None
     archive: LogArchive | None = None
     poller: ModelPoller | None = None
+    corrections: CorrectionIndex = field(default_factory=CorrectionIndex)
     _stop: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
@@ -96,6 +98,7 @@ class Learning:
 
     def _loop(self, pending: Callable[[], Iterable[dict[str, Any]]], flush: Callable[[dict[str, Any]], bool]) -> None:
         last_purge = 0.0
+        self.refresh_corrections()  # at once: triage says "not consulted" until the store has been read
         while not self._stop.wait(self.opts.feedback_retry_seconds):
             try:
                 self.run_pass(pending, flush)
@@ -116,3 +119,16 @@ class Learning:
             return
         for rem in list(pending()):
             flush(rem)
+        self.refresh_corrections()  # after flushing: this pass's judgments count at once
+
+    def refresh_corrections(self) -> None:
+        """Read the judgments stored since the last refresh; a store outage keeps the index as it was."""
+        if self.store is None:
+            return
+        try:
+            read = self.corrections.refresh(self.store)
+        except StoreUnavailable as err:
+            log.info("corrections index not refreshed (MongoDB unavailable): %s", err)
+            return
+        if read:
+            log.info("corrections index: %d judgments read, %d held", read, len(self.corrections))

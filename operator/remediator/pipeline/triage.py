@@ -15,6 +15,7 @@ from remediator.api import LABEL_TARGET_KIND, LABEL_TARGET_NAME
 from remediator.domain import clock
 from remediator.domain import decide as decisions
 from remediator.domain.conditions import make_condition, set_condition
+from remediator.domain.corrections import Adjusted, Judgment, adjust, family_feedback
 from remediator.domain.evidence import dependency_named
 from remediator.domain.policy import Policy
 from remediator.domain.types import Classification, WorkloadRef
@@ -24,6 +25,7 @@ from remediator.pipeline.policies import PolicySource
 from remediator.pipeline.remediation.decision import initial_status, requesters
 from remediator.pipeline.remediation.status import StatusWriter
 from remediator_model.predict import ErrorInput, Prediction
+from remediator_model.template import template_of
 
 log = logging.getLogger(__name__)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -46,11 +48,25 @@ class Predictor(Protocol):
     def predict(self, e: ErrorInput) -> Prediction: ...
 
 
+class Corrections(Protocol):
+    """Human judgments per (namespace, template): the learning loop's index of the feedback store."""
+
+    ready: bool
+
+    def family(self, namespace: str, template: str) -> list[Judgment]: ...
+
+
 class Triage:
     def __init__(
-        self, kube: Kube, classifier: Predictor, policies: PolicySource, rem_locks: KeyedLocks | None = None
+        self,
+        kube: Kube,
+        classifier: Predictor,
+        policies: PolicySource,
+        rem_locks: KeyedLocks | None = None,
+        corrections: Corrections | None = None,
     ) -> None:
         self.kube, self.classifier, self.policies = kube, classifier, policies
+        self.corrections = corrections  # None: no feedback store configured
         self.rem_locks = rem_locks or KeyedLocks()  # shared with the Reconciler: one writer per Remediation
         self.writer = StatusWriter(kube)
         # Decisions are taken one at a time, each counting the ones before it: so the limits hold under a
@@ -124,6 +140,9 @@ class Triage:
         started: float,
     ) -> TriageResult:
         ns, spec = ref.namespace, ee["spec"]
+        feedback = self._feedback(ns, spec, classification)
+        if feedback is not None:
+            classification = feedback.classification
         facts, workload = workload_facts(self.kube, ref)
         policy = self.policies.for_namespace(ns)
         now = clock.now()
@@ -136,6 +155,7 @@ class Triage:
                 history=history(self.kube, ref, now),
                 parameters={},
                 dependency=dependency_named(f"{spec.get('message') or ''}\n{spec.get('logs') or ''}"),
+                feedback=feedback,
             )
         )
         if decision.mode == "skip":
@@ -171,6 +191,18 @@ class Triage:
             message=f"{decision.action} proposed as Remediation {name}",
         )
         return TriageResult(status, name)
+
+    def _feedback(self, ns: str, spec: dict[str, Any], classification: Classification) -> Adjusted | None:
+        """What humans said about this error's family in this namespace (never another namespace's)."""
+        if self.corrections is None:
+            return None
+        if not self.corrections.ready:
+            note = "human feedback on similar errors not consulted: the feedback store has not been read yet"
+            return Adjusted(classification, note)
+        tpl = template_of(str(spec.get("reason") or ""), str(spec.get("message") or ""), str(spec.get("logs") or ""))
+        if tpl.empty:
+            return None
+        return adjust(classification, family_feedback(tpl.text, self.corrections.family(ns, tpl.key)))
 
     def _invalid(
         self, status: dict[str, Any], conditions: list[dict[str, Any]], reason: str, message: str
