@@ -9,15 +9,22 @@
    - incorrect with ``correctType`` and/or ``correctAction`` -> an example of the corrected label (type
      only: the action is that type's default; action only: the type head learns nothing from it);
    - incorrect without a correction -> skipped (we know what is wrong, not what is right).
-3. Train a challenger on the seed corpus (weight 1.0) plus those examples with the model library's
-   ``train``; load the champion (the registry's CURRENT, else the shipped default artifact).
-4. Evaluate both on the same data: a held-out seed split (a fresh draw of the seed generator with its own
-   seed: neither model trained on these examples) and the real-world validation set.
-5. Publish (and point CURRENT at) the challenger only if, on both sets, its macro-F1 and its auto-apply
-   precision are not worse than the champion's by more than ``Tolerance`` (default 0.01 absolute each: about
-   one event in a hundred, i.e. noise of a single decision on the ~180-event real-world set, not a trend).
-   An auto-apply precision of None (no event reaches the threshold) counts as "not worse": nothing would
-   be applied automatically, which is safe. Without any champion the challenger is published.
+3. Hold out the newest 20% of judged Remediations (``newest_slice``, from 10 Remediations on): the gate sees
+   what the challenger makes of feedback it was not trained on, in time order.
+4. Train a challenger on the seed corpus (weight 1.0), the real corpus's fit part and the feedback examples;
+   seed examples that human feedback contradicts (same template, an action no human verdict on it accepts)
+   are dropped (``drop_contradicted``), so a family's corrections overturn the synthetic prior there and only
+   there. Calibrated on the real corpus's calibration part, which feedback never enters. Load the champion
+   (the registry's CURRENT, else the shipped default artifact).
+5. Evaluate both on the same events: a held-out seed split (a fresh draw of the seed generator with its own
+   seed), the real corpus's test part (or ``validation_path``), and the newest-feedback slice.
+6. Publish (and point CURRENT at) the challenger only if (``compare``, ``compare_outcomes``): macro-F1 of the
+   type falls by no more than ``Tolerance.macro_f1`` on any set; action accuracy and coverage fall neither
+   significantly (the whole 90% paired-bootstrap interval below zero) beyond their tolerances, and coverage is
+   not halved; auto-apply precision stays at the floor (0.95) unless it is the champion's own level; ECE stays
+   within max(0.05, the champion's) + 0.02. Sets with fewer than 20 events are reported and decide nothing.
+   The report lists every metric as improved, regressed or unchanged within noise. Without any champion the
+   challenger is published.
 """
 
 from __future__ import annotations
@@ -27,18 +34,20 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from remediator.learning.feedback import WEIGHTS
 from remediator_model import artifact
+from remediator_model.compare import Outcomes, outcomes, paired_bootstrap, summary
 from remediator_model.corpus.generator import generate
-from remediator_model.evaluate import LabelledEvent, evaluate, load_labelled
+from remediator_model.evaluate import LabelledEvent, compute_metrics, load_labelled
 from remediator_model.predict import Classifier, ErrorInput
 from remediator_model.realdata import load_real, split
 from remediator_model.taxonomy import ACTIONS, DEFAULT_ACTIONS, ERROR_TYPES, SOURCES
+from remediator_model.template import template_of
 from remediator_model.train import (
     TrainConfig,
     TrainExample,
@@ -50,7 +59,6 @@ from remediator_model.train import (
 
 log = logging.getLogger(__name__)
 
-GUARDED = ("macro_f1", "auto_apply_precision")
 HOLDOUT_SEED_OFFSET = 7919  # the held-out seed split's generator seed = cfg.seed + this
 _KEPT_METRICS = ("n", "macro_f1", "type_accuracy", "action_accuracy", "decision_accuracy", "ece", "auto_apply")
 
@@ -64,6 +72,14 @@ class Tolerance:
     # A challenger that auto-applies where the champion auto-applies nothing has no precision to be compared
     # with: it must reach this one on its own, or an overconfident model would replace a careful one.
     auto_apply_floor: float = 0.95
+    # Decided with uncertainty (paired bootstrap, 90% intervals): a loss counts when the whole interval is
+    # below zero and the point loss exceeds the tolerance; a set with fewer than `min_events` events is
+    # reported but decides nothing.
+    action_accuracy: float = 0.01
+    coverage: float = 0.02
+    ece_ceiling: float = 0.05  # the challenger's ECE may exceed max(this, the champion's) by ece_slack
+    ece_slack: float = 0.02
+    min_events: int = 20
 
 
 @dataclass
@@ -195,23 +211,19 @@ def examples_from_feedback(
     return out, counts
 
 
-def _precision(metrics: Mapping[str, Any]) -> float | None:
-    value = (metrics.get("auto_apply") or {}).get("precision")
-    return None if value is None else float(value)
-
-
 def compare(
     champion: Mapping[str, Mapping[str, Any]] | None,
     challenger: Mapping[str, Mapping[str, Any]],
     tolerance: Tolerance = Tolerance(),
 ) -> tuple[bool, list[str]]:
-    """(publish?, reasons). ``champion``/``challenger``: evaluation set name -> metrics (``evaluate``)."""
+    """(publish?, reasons) on the error *type*: macro-F1 per evaluation set (``evaluate`` metrics) may not fall
+    by more than the tolerance. The action's figures are judged with uncertainty by ``compare_outcomes``."""
     if champion is None:
         return True, ["no champion to compare with: the challenger is the first model"]
     ok, reasons = True, []
     for name in sorted(challenger):
         new, old = challenger[name], champion.get(name)
-        if old is None:
+        if old is None or "macro_f1" not in new or "macro_f1" not in old:
             continue
         f_new, f_old = float(new["macro_f1"]), float(old["macro_f1"])
         if f_new < f_old - tolerance.macro_f1:
@@ -219,23 +231,140 @@ def compare(
             reasons.append(f"{name}: macro-F1 {f_new:.4f} < champion {f_old:.4f} - {tolerance.macro_f1}")
         else:
             reasons.append(f"{name}: macro-F1 {f_new:.4f} vs champion {f_old:.4f}: ok")
-        p_new, p_old = _precision(new), _precision(old)
-        if p_new is not None and p_old is None and p_new < tolerance.auto_apply_floor:
+    return ok, reasons
+
+
+def _verdict(lo: float | None, hi: float | None) -> str:
+    if lo is None or hi is None:
+        return "undefined"
+    return "improved" if lo > 0 else "regressed" if hi < 0 else "unchanged within noise"
+
+
+def compare_outcomes(
+    champion: Mapping[str, Outcomes] | None, challenger: Mapping[str, Outcomes], tolerance: Tolerance = Tolerance()
+) -> tuple[bool, list[str], dict[str, dict[str, Any]]]:
+    """(publish?, reasons, table) from per-event outcomes: action accuracy, auto-apply precision, coverage and
+    ECE per evaluation set, each difference with a paired-bootstrap interval, so one or two events never
+    decide. Refused: a significant loss of action accuracy or coverage beyond its tolerance, coverage halved,
+    auto-apply precision below the floor (where it is not the champion's own level), ECE beyond
+    max(ceiling, champion's) + slack. A set with fewer than ``min_events`` events is reported only."""
+    ok, reasons, table = True, [], {}
+    for name in sorted(challenger):
+        new, old = challenger[name], (champion or {}).get(name)
+        s_new = summary(new)
+        row: dict[str, Any] = {"challenger": s_new}
+        table[name] = row
+        if new.n < tolerance.min_events:
+            reasons.append(f"{name}: {new.n} events, fewer than {tolerance.min_events}: reported, not decisive")
+            continue
+        if old is None:
+            if s_new["auto_apply_precision"] is not None and s_new["auto_apply_precision"] < tolerance.auto_apply_floor:
+                ok = False
+                reasons.append(
+                    f"{name}: auto-apply precision {s_new['auto_apply_precision']:.3f} below the floor "
+                    f"{tolerance.auto_apply_floor} with no champion to compare"
+                )
+            continue
+        s_old = summary(old)
+        boot = paired_bootstrap(old, new)
+        row.update(champion=s_old, bootstrap=boot)
+        for metric, tol in (("action_accuracy", tolerance.action_accuracy), ("coverage", tolerance.coverage)):
+            b = boot[metric]
+            verdict = _verdict(b["low"], b["high"])
+            text = f"{name}: {metric.replace('_', ' ')} {s_old[metric]} -> {s_new[metric]} "
+            text += f"(diff {b['diff']}, 90% [{b['low']}, {b['high']}]): {verdict}"
+            if verdict == "regressed" and b["diff"] is not None and b["diff"] < -tol:
+                ok = False
+                text += f", beyond the tolerance {tol}: refused"
+            reasons.append(text)
+        c_old, c_new = s_old["coverage"] or 0.0, s_new["coverage"] or 0.0
+        if s_old["n_auto"] >= 1 and c_new < 0.5 * c_old:
+            ok = False
+            reasons.append(f"{name}: coverage {c_old} -> {c_new} is less than half the champion's: refused")
+        p_old, p_new = s_old["auto_apply_precision"], s_new["auto_apply_precision"]
+        if (
+            p_new is not None
+            and p_new < tolerance.auto_apply_floor
+            and (p_old is None or p_new < p_old - tolerance.auto_apply_precision)
+        ):
             ok = False
             reasons.append(
-                f"{name}: auto-apply precision {p_new:.4f} where the champion auto-applies nothing "
-                f"(needs >= {tolerance.auto_apply_floor})"
-            )
-        elif p_new is None or p_old is None:
-            reasons.append(f"{name}: auto-apply precision {p_new} vs champion {p_old}: ok")
-        elif p_new < p_old - tolerance.auto_apply_precision:
-            ok = False
-            reasons.append(
-                f"{name}: auto-apply precision {p_new:.4f} < champion {p_old:.4f} - {tolerance.auto_apply_precision}"
+                f"{name}: auto-apply precision {p_old} -> {p_new} (of {s_new['n_auto']}), below the floor "
+                f"{tolerance.auto_apply_floor} and not the champion's level: refused"
             )
         else:
-            reasons.append(f"{name}: auto-apply precision {p_new:.4f} vs champion {p_old:.4f}: ok")
-    return ok, reasons
+            reasons.append(f"{name}: auto-apply precision {p_old} -> {p_new} (of {s_new['n_auto']}): ok")
+        e_old, e_new = float(s_old["ece"]), float(s_new["ece"])
+        limit = max(tolerance.ece_ceiling, e_old) + tolerance.ece_slack
+        if e_new > limit:
+            ok = False
+            reasons.append(f"{name}: ECE {e_old:.3f} -> {e_new:.3f} exceeds {limit:.3f}: refused")
+        else:
+            reasons.append(f"{name}: ECE {e_old:.3f} -> {e_new:.3f}: ok")
+    return ok, reasons, table
+
+
+def _remediation_key(doc: Mapping[str, Any]) -> str:
+    return str(doc.get("remediation") or doc.get("_id"))
+
+
+def newest_slice(
+    docs: Sequence[Mapping[str, Any]], share: float = 0.2, minimum: int = 10
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(train, held out): the newest ``share`` of judged Remediations (by their latest document) is held out
+    of training so the gate can see what the challenger learned from feedback it has not seen. Fewer than
+    ``minimum`` Remediations: nothing is held out (too few to judge anything; all of it is learned)."""
+    latest: dict[str, str] = {}
+    for d in docs:
+        key, created = _remediation_key(d), str(d.get("created_at") or "")
+        latest[key] = max(latest.get(key, ""), created)
+    if len(latest) < minimum:
+        return [dict(d) for d in docs], []
+    order = sorted(latest, key=lambda k: (latest[k], k))
+    held = set(order[len(order) - max(1, round(len(order) * share)) :])
+    return (
+        [dict(d) for d in docs if _remediation_key(d) not in held],
+        [dict(d) for d in docs if _remediation_key(d) in held],
+    )
+
+
+def _template_key(e: TrainExample) -> str:
+    tpl = template_of(e.reason, e.message, e.logs)
+    return "" if tpl.empty else tpl.key
+
+
+def drop_contradicted(
+    examples: Sequence[TrainExample], feedback: Sequence[TrainExample]
+) -> tuple[list[TrainExample], int]:
+    """The examples minus those that human feedback contradicts: same template as a human-labelled
+    example, and an action that none of that template's feedback accepts. Feedback overturns the prior
+    for its family, and only there (other templates keep every example)."""
+    accepted: dict[str, set[str]] = {}
+    for f in feedback:
+        key = _template_key(f)
+        if key and f.weight >= WEIGHTS["rejection"]:  # human verdicts; automatic outcomes contradict nothing
+            accepted.setdefault(key, set()).update(f.actions or (str(f.action),))
+    if not accepted:
+        return list(examples), 0
+    kept = []
+    for e in examples:
+        allowed = accepted.get(_template_key(e))
+        if allowed is None or str(e.action) in allowed:
+            kept.append(e)
+    return kept, len(examples) - len(kept)
+
+
+def _labelled(examples: Sequence[TrainExample], prefix: str) -> list[LabelledEvent]:
+    """Feedback examples as evaluation events (an action-only correction has no type: "")."""
+    return [
+        LabelledEvent(
+            ErrorInput(e.reason, e.exit_code, e.message, e.logs, e.source),
+            str(e.error_type or ""),
+            e.actions or (str(e.action),),
+            f"{prefix}-{i}",
+        )
+        for i, e in enumerate(examples)
+    ]
 
 
 def seed_holdout(n: int, seed: int) -> list[LabelledEvent]:
@@ -317,27 +446,34 @@ def retrain(
 
     docs = list(store.feedback_since(since))
     texts = _texts_for(docs, store, archive, archive_lookback_days)
-    fb_examples, counts = examples_from_feedback(docs, texts)
+    train_docs, newest_docs = newest_slice(docs)
+    fb_examples, counts = examples_from_feedback(train_docs, texts)
+    newest_examples, newest_counts = examples_from_feedback(newest_docs, texts)
+    for key, value in newest_counts.items():
+        counts[key] = counts.get(key, 0) + value
     seed_examples = load_examples("builtin", cfg)
     # The shipped recipe (remediator_model.build_default): the real corpus's fit part beside the seed corpus,
     # calibration on its calibration part, and its test part, never fitted on, in the gate below.
     real = split(load_real(), seed=cfg.seed)
     real_fit = real_examples(real.fit, balanced_real_weight(seed_examples, len(real.fit)))
+    seed_kept, contradicted = drop_contradicted(seed_examples, fb_examples)
     counts.update(
         feedback_docs=len(docs),
         feedback_examples=len(fb_examples),
-        seed_examples=len(seed_examples),
+        feedback_held_out=len(newest_examples),
+        seed_examples=len(seed_kept),
+        seed_contradicted_dropped=contradicted,
         real_examples=len(real_fit),
     )
     log.info(
         "retrain: %d seed + %d real + %d feedback examples (%s)",
-        len(seed_examples),
+        len(seed_kept),
         len(real_fit),
         len(fb_examples),
         counts,
     )
 
-    model = train([*seed_examples, *real_fit, *fb_examples], cfg, calibration=real_examples(real.calibrate, 1.0))
+    model = train([*seed_kept, *real_fit, *fb_examples], cfg, calibration=real_examples(real.calibrate, 1.0))
     version = version or f"{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}-{model.data_hash[:8]}"
     # Evaluated as it would be served: saved (half-precision weights) and loaded back, like the champion.
     saved = artifact.save(model, out / version, version=version)
@@ -350,13 +486,26 @@ def retrain(
         if validation_path is not None
         else [LabelledEvent(i.event, i.error_class, i.actions, i.id) for i in real.test]
     )
+    if newest_examples:  # what people said most recently, which the challenger was not trained on
+        sets["feedback_newest"] = _labelled(newest_examples, "feedback")
     metrics: dict[str, dict[str, dict[str, Any]]] = {"challenger": {}, "champion": {}}
+    results: dict[str, dict[str, Outcomes]] = {"challenger": {}, "champion": {}}
     for name, data in sets.items():
-        metrics["challenger"][name] = _summary(evaluate(challenger, data))
-        if champion is not None:
-            metrics["champion"][name] = _summary(evaluate(champion, data))
+        for who, clf in (("challenger", challenger), ("champion", champion)):
+            if clf is None:
+                continue
+            preds = clf.predict_batch([d.event for d in data])
+            results[who][name] = outcomes([d.actions for d in data], preds)
+            typed = name != "feedback_newest"  # action-only corrections carry no type to score
+            metrics[who][name] = _summary(compute_metrics(data, preds)) if typed else summary(results[who][name])
 
-    ok, reasons = compare(metrics["champion"] if champion is not None else None, metrics["challenger"], tolerance)
+    type_ok, reasons = compare(metrics["champion"] if champion is not None else None, metrics["challenger"], tolerance)
+    action_ok, action_reasons, table = compare_outcomes(
+        results["champion"] if champion is not None else None, results["challenger"], tolerance
+    )
+    ok = type_ok and action_ok
+    reasons += action_reasons
+    metrics["comparison"] = table
     if note:
         reasons.insert(0, note)
     published = False
