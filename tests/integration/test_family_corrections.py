@@ -70,7 +70,7 @@ def test_one_correction_changes_the_next_error_of_the_family_and_nothing_else(
         other_namespace,
         env={
             "REMEDIATOR_WATCH_CLUSTER": "false",
-            "REMEDIATOR_MONGODB_URI": mongo_server.uri,
+            "REMEDIATOR_MONGODB_URI": f"{mongo_server.uri}fc_{uuid.uuid4().hex[:8]}",  # this test's judgments only
             "REMEDIATOR_FEEDBACK_RETRY_SECONDS": "1",
         },
     )
@@ -94,7 +94,7 @@ def test_one_correction_changes_the_next_error_of_the_family_and_nothing_else(
         "the correction recorded in MongoDB",
     )
 
-    wait_for(lambda: "corrections index: 1 judgments read" in op.log(), 30, "the correction read into the index")
+    wait_for(lambda: "corrections index: 1 judgments new or changed, 1 held" in op.log(), 30, "the correction indexed")
 
     again = _crash(ops, "again", "app-2", MISSING_MODULE.format("/srv/build/main.js"))
     check(again["spec"]["action"] == "notify", f"the family's next error kept the old action: {again['spec']}")

@@ -68,13 +68,14 @@ class CorrectionIndex:
 
     def refresh(self, store: _Store, now: dt.datetime | None = None) -> int:
         """Read what changed since the last refresh (StoreUnavailable propagates; the index stays as it was).
-        The number of documents read."""
+        The number of judgments that are new or changed (re-reading the newest instant changes nothing)."""
         now = now or dt.datetime.now(dt.UTC)
         since = self._watermark or now - LOOKBACK
         docs = list(store.judgments_since(since))
+        changed = 0
         with self._lock:
             for doc in docs:
-                self._add(doc)
+                changed += self._add(doc)
                 for key in ("created_at", "updated_at"):
                     ts = doc.get(key)
                     if isinstance(ts, dt.datetime):
@@ -85,21 +86,24 @@ class CorrectionIndex:
             if self._watermark is None:
                 self._watermark = since
             self.ready = True
-        return len(docs)
+        return changed
 
     def add(self, doc: Mapping[str, Any]) -> None:
         """Take one document as it is being stored (the same one a later refresh reads again)."""
         with self._lock:
             self._add(doc)
 
-    def _add(self, doc: Mapping[str, Any]) -> None:
+    def _add(self, doc: Mapping[str, Any]) -> bool:
+        """Index one document; True when that changed the index."""
         doc_id = str(doc.get("_id") or "")
         found = judgment_of(doc)
+        if found is not None and self._by_id.get(doc_id) == found:
+            return False
         old = self._by_id.pop(doc_id, None)
         if old is not None:
             self._families.get((old[0], old[1]), {}).pop(doc_id, None)
         if found is None or not doc_id:
-            return
+            return old is not None
         self._by_id[doc_id] = found
         self._families.setdefault((found[0], found[1]), {})[doc_id] = found[2]
         while len(self._by_id) > self.max_judgments:
@@ -108,6 +112,7 @@ class CorrectionIndex:
             family.pop(gone_id, None)
             if not family:
                 self._families.pop((ns, tpl), None)
+        return True
 
     def family(self, namespace: str, template: str) -> list[Judgment]:
         """The judgments of one family, in the order they were read."""

@@ -126,9 +126,9 @@ class Learning:
         if self.store is None:
             return
         try:
-            read = self.corrections.refresh(self.store)
+            changed = self.corrections.refresh(self.store)
         except StoreUnavailable as err:
             log.info("corrections index not refreshed (MongoDB unavailable): %s", err)
             return
-        if read:
-            log.info("corrections index: %d judgments read, %d held", read, len(self.corrections))
+        if changed:
+            log.info("corrections index: %d judgments new or changed, %d held", changed, len(self.corrections))

@@ -43,7 +43,7 @@ def test_refresh_reads_incrementally_and_an_update_replaces_the_judgment() -> No
     assert index.refresh(store, now=T0) == 2 and index.ready
     assert [j.correct_action for j in index.family("ns", TPL.key)] == ["notify", "notify"]
     store.docs[0] = doc(1, correct_action="scale_up", updated_at=T0 + dt.timedelta(minutes=5))
-    index.refresh(store, now=T0)
+    assert index.refresh(store, now=T0) == 1  # doc 2, re-read at the watermark, changed nothing
     assert store.asked[1] == T0 + dt.timedelta(seconds=2)  # only what changed since the newest seen
     assert sorted(str(j.correct_action) for j in index.family("ns", TPL.key)) == ["notify", "scale_up"]
     assert len(index) == 2
