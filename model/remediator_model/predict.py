@@ -9,6 +9,7 @@ Load once and share: a Classifier holds only read-only arrays, so concurrent pre
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +65,9 @@ _BORING = {
 }
 
 
+_READABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]")  # what the word tokenizer can read (features.Featurizer)
+
+
 @dataclass(frozen=True)
 class ErrorInput:
     reason: str = ""
@@ -86,6 +90,9 @@ class Prediction:
     # Calibrated probability, per action, that it fixes this failure (most likely first). Several actions may
     # fix one failure, so they need not sum to 1; the operator combines them with what it observes.
     action_probabilities: tuple[tuple[str, float], ...] = ()
+    # How unfamiliar the text is: the share (by feature weight) of its words and word pairs that no training
+    # example contained; 1.0 for a text with no word the model can read. 0.0 without message and logs.
+    novelty: float = 0.0
 
 
 class Classifier:
@@ -101,6 +108,8 @@ class Classifier:
         aw = model.action_model.weights  # rows: text features, then one row per predicted type
         self._aw_text = aw[: self._n]
         self._aw_type = aw[self._n :] * np.float32(model.type_scale) + model.action_model.bias
+        # Word columns some training example hit: the artifact keeps only those rows (artifact._save_sparse_rows).
+        self._seen_words = np.abs(tw[: self._wf]).max(axis=1) > 0
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Classifier:
@@ -126,6 +135,7 @@ class Classifier:
         per_action: np.ndarray,
     ) -> Prediction:
         runner_conf = min(float(self._m.calibration.runner_up(float(pt[r]))), 1.0 - conf)
+        novelty = self._novelty(idx, val, e)
         evidence = self._evidence(t, idx, val, tok, e)
         head = f"{ERROR_TYPES[t]} -> {ACTIONS[a]}: "
         expl = head + (", ".join(evidence) if evidence else "no strong signal, prior of the model")
@@ -139,7 +149,18 @@ class Classifier:
             evidence,
             self.version,
             tuple((ACTIONS[i], round(float(per_action[i]), 4)) for i in np.argsort(-per_action, kind="stable")),
+            novelty,
         )
+
+    def _novelty(self, idx: np.ndarray, val: np.ndarray, e: ErrorInput) -> float:
+        text = f"{e.message or ''}\n{(e.logs or '')[-2000:]}"
+        if not text.strip():
+            return 0.0
+        words = idx < self._wf
+        weight = val[words].astype(np.float64) ** 2
+        if not weight.sum() or not _READABLE.search(text):
+            return 1.0  # text, but not one word the model can read (another script, binary noise)
+        return round(float(weight[~self._seen_words[idx[words]]].sum() / weight.sum()), 4)
 
     def _evidence(
         self, t: int, idx: np.ndarray, val: np.ndarray, tok: EventTokens, e: ErrorInput, k: int = 3

@@ -82,6 +82,7 @@ class Classification:
     model_version: str = ""
     # The model's calibrated probability, per action, that it fixes this failure (most likely first).
     alternatives: tuple[tuple[str, float], ...] = field(default_factory=tuple)
+    novelty: float = 0.0  # share of the text's words the model never saw in training (1: nothing familiar)
 
     def __post_init__(self) -> None:
         if self.error_type not in ERROR_TYPES:
@@ -110,11 +111,15 @@ class Classification:
             out["modelVersion"] = self.model_version[:128]
         if self.alternatives:
             out["actionProbabilities"] = {a: p for a, p in self.alternatives if a in ACTIONS}
+        if self.novelty:
+            out["novelty"] = min(1.0, max(0.0, self.novelty))
         return out
 
     def alternatives_text(self, k: int = 3) -> str:
-        """ "model: increase_memory 0.71, notify 0.12, update_config 0.08" (the k most likely actions)."""
-        return "model: " + ", ".join(f"{a} {p:.2f}" for a, p in self.alternatives[:k])
+        """ "model: increase_memory 0.71, notify 0.12, update_config 0.08" (the k most likely actions), and how
+        much of the text was unfamiliar to it ("; 38% of the text unseen in training")."""
+        text = "model: " + ", ".join(f"{a} {p:.2f}" for a, p in self.alternatives[:k])
+        return text + (f"; {self.novelty:.0%} of the text unseen in training" if self.novelty >= 0.01 else "")
 
 
 @dataclass(frozen=True)

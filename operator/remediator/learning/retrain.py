@@ -21,7 +21,8 @@
 6. Publish (and point CURRENT at) the challenger only if (``compare``, ``compare_outcomes``): macro-F1 of the
    type falls by no more than ``Tolerance.macro_f1`` on any set; action accuracy and coverage fall neither
    significantly (the whole 90% paired-bootstrap interval below zero) beyond their tolerances, and coverage is
-   not halved; auto-apply precision stays at the floor (0.95) unless it is the champion's own level; ECE stays
+   not halved (coverage counts only where the champion's auto-apply precision reached the floor); auto-apply
+   precision stays at the floor (0.95) unless it is the champion's own level; ECE stays
    within max(0.05, the champion's) + 0.02. Sets with fewer than 20 events are reported and decide nothing.
    The report lists every metric as improved, regressed or unchanged within noise. Without any champion the
    challenger is published.
@@ -268,20 +269,26 @@ def compare_outcomes(
         s_old = summary(old)
         boot = paired_bootstrap(old, new)
         row.update(champion=s_old, bootstrap=boot)
+        p_old, p_new = s_old["auto_apply_precision"], s_new["auto_apply_precision"]
+        # The champion's coverage is worth protecting only where its automatic changes were right often enough
+        # to be allowed: losing the auto-applies of an overconfident champion is a gain, not a loss.
+        protected = p_old is not None and p_old >= tolerance.auto_apply_floor
         for metric, tol in (("action_accuracy", tolerance.action_accuracy), ("coverage", tolerance.coverage)):
             b = boot[metric]
             verdict = _verdict(b["low"], b["high"])
             text = f"{name}: {metric.replace('_', ' ')} {s_old[metric]} -> {s_new[metric]} "
             text += f"(diff {b['diff']}, 90% [{b['low']}, {b['high']}]): {verdict}"
             if verdict == "regressed" and b["diff"] is not None and b["diff"] < -tol:
-                ok = False
-                text += f", beyond the tolerance {tol}: refused"
+                if metric == "coverage" and not protected:
+                    text += f" (the champion's auto-apply precision {p_old} is below the floor: not a loss)"
+                else:
+                    ok = False
+                    text += f", beyond the tolerance {tol}: refused"
             reasons.append(text)
         c_old, c_new = s_old["coverage"] or 0.0, s_new["coverage"] or 0.0
-        if s_old["n_auto"] >= 1 and c_new < 0.5 * c_old:
+        if protected and c_new < 0.5 * c_old:
             ok = False
             reasons.append(f"{name}: coverage {c_old} -> {c_new} is less than half the champion's: refused")
-        p_old, p_new = s_old["auto_apply_precision"], s_new["auto_apply_precision"]
         if (
             p_new is not None
             and p_new < tolerance.auto_apply_floor

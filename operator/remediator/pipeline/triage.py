@@ -111,6 +111,7 @@ class Triage:
             evidence=tuple(prediction.evidence),
             model_version=prediction.model_version,
             alternatives=tuple((a, round(p, 4)) for a, p in prediction.action_probabilities),
+            novelty=prediction.novelty,
         )
         metrics.CLASSIFICATIONS.labels(error_type=classification.error_type).inc()
         metrics.CONFIDENCE.observe(classification.confidence)

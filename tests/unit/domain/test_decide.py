@@ -208,3 +208,15 @@ def test_the_models_per_action_probabilities_are_part_of_the_evidence() -> None:
     d = decide(DecisionInputs(c, Policy(), WorkloadFacts(ref=WEB, replicas=1, pod_count=1, signals=oom), T0))
     assert "model: increase_memory 0.71, notify 0.12, update_config 0.08" in d.evidence
     assert c.to_status()["actionProbabilities"]["notify"] == 0.12
+
+
+def test_an_unfamiliar_text_goes_to_a_human_whatever_the_confidence() -> None:
+    base = inputs("restart_pod", 0.99)
+    familiar = replace(base, classification=replace(base.classification, novelty=0.2))
+    assert decide(familiar).mode == "auto"
+    strange = replace(base, classification=replace(base.classification, novelty=0.62))
+    d = decide(strange)
+    assert d.mode == "approval" and d.codes() == ["UnfamiliarInput"]
+    assert "62% of the error text is unlike anything the model was trained on" in d.message()
+    notify = replace(strange, classification=replace(strange.classification, action="notify"))
+    assert decide(notify).mode == "auto"  # notify changes nothing: no human needed

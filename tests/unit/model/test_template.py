@@ -77,3 +77,15 @@ def test_the_template_is_a_feature_only_for_configs_that_ask_for_it() -> None:
     old = FeatureConfig.from_dict({k: v for k, v in FeatureConfig().to_dict().items() if k != "template_token"})
     assert old.template_token is False and FeatureConfig().template_token is True
     assert Featurizer(old).transform([e]).nnz < Featurizer(FeatureConfig()).transform([e]).nnz
+
+
+def test_novelty_is_high_for_text_the_model_never_saw_and_zero_without_text() -> None:
+    from remediator_model.predict import Classifier
+
+    clf = Classifier.load(None)
+    familiar = clf.predict(ErrorInput(reason="OOMKilled", message="container exceeded its memory limit"))
+    strange = clf.predict(ErrorInput(reason="Error", message="Zxqv blorf wuggle snazzle prankmatic"))
+    other_script = clf.predict(ErrorInput(reason="Error", message="数据库连接失败,请检查配置文件"))
+    assert familiar.novelty < 0.2 and strange.novelty > 0.7 and other_script.novelty == 1.0
+    assert clf.predict(ErrorInput(reason="OOMKilled", exit_code=137)).novelty == 0.0
+    assert clf.predict_batch([ErrorInput(reason="Error", message="Zxqv blorf wuggle")])[0].novelty > 0.7

@@ -126,6 +126,13 @@ def test_a_challenger_that_halves_coverage_is_refused() -> None:
     assert not ok and any("less than half the champion's" in r for r in reasons)
 
 
+def test_losing_the_auto_applies_of_an_overconfident_champion_is_no_loss() -> None:
+    reckless = {"realworld": _o(90, 10, 40, 10)}  # 40 right and 10 wrong auto-applies: precision 0.8
+    ok, reasons, _ = compare_outcomes(reckless, {"realworld": _o(90, 10)})
+    assert ok, reasons
+    assert any("precision 0.8 is below the floor: not a loss" in r for r in reasons)
+
+
 def test_auto_apply_precision_below_the_floor_is_refused_unless_it_is_the_champions_level() -> None:
     careful = {"realworld": _o(60, 40)}
     ok, reasons, _ = compare_outcomes(careful, {"realworld": _o(60, 40, 20, 10)})
