@@ -115,7 +115,7 @@ def test_retrain_publishes_a_challenger_within_tolerance_and_the_poller_swaps_it
     for who in ("champion", "challenger"):
         for name in ("seed_holdout", "realworld"):
             assert {"macro_f1", "auto_apply"} <= set(report.metrics[who][name])
-    assert report.decision == "published", report.reasons
+    assert report.decision == "published", "\n".join(report.reasons)
     assert report.version is not None
     pointer, _ = registry.pointer() or ({}, "")
     assert (pointer["version"], pointer["previous"]) == (report.version, "champion-1")

@@ -174,3 +174,13 @@ def test_feedback_drops_only_the_seed_examples_of_its_own_family_that_it_contrad
     assert dropped == 1 and [e.message for e in kept] == [seed[1].message, seed[2].message]
     automatic = TrainExample(reason="Error", message=family.format("redis"), action="notify", weight=5)
     assert drop_contradicted(seed, [automatic]) == (seed, 0)  # a verification outcome contradicts nothing
+
+
+def test_on_the_synthetic_hold_out_coverage_and_calibration_are_reported_not_decisive() -> None:
+    seed_calibrated, real_calibrated = _o(95, 5, 90, conf=0.95), _o(95, 5, 10, conf=0.6)
+    ok, reasons, _ = compare_outcomes({"seed_holdout": seed_calibrated}, {"seed_holdout": real_calibrated})
+    assert ok, reasons
+    assert any("synthetic set: coverage is reported" in r for r in reasons)
+    assert any("ECE" in r and "synthetic set: reported, not decisive" in r for r in reasons)
+    ok, _, _ = compare_outcomes({"realworld": seed_calibrated}, {"realworld": real_calibrated})
+    assert not ok  # the same loss on a real set decides
