@@ -3,6 +3,7 @@ retrain, challenger vs champion, publish to the moto registry, hot swap by the p
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 from pathlib import Path
@@ -16,7 +17,7 @@ from remediator.adapters.store import FeedbackStore
 from remediator.learning import feedback as fb
 from remediator.learning.modelswap import ModelHolder, ModelPoller
 from remediator.learning.recorder import FeedbackFlusher
-from remediator.learning.retrain import Tolerance, retrain
+from remediator.learning.retrain import Tolerance, retrain, seed_holdout
 from remediator_model import artifact
 from remediator_model.model import TrainedModel
 from remediator_model.predict import Classifier, ErrorInput
@@ -177,3 +178,36 @@ def test_poller_refuses_a_broken_artifact_and_keeps_the_old_model(
     finally:
         poller.stop()
     assert done.is_set()
+
+
+def test_the_gate_refuses_a_challenger_that_is_unsure_where_the_champion_was_rightly_sure(
+    store: FeedbackStore, s3: tuple[Any, str], small_model: TrainedModel, tmp_path: Path
+) -> None:
+    """The champion is sure and right on a validation set of known forms (auto-apply precision >= 0.95 on a
+    real share of it); the challenger, calibrated on the harder real corpus, auto-applies less than half as
+    much there: refused, with the coverage loss named, and CURRENT stays."""
+    client, bucket = s3
+    registry = ModelRegistry(client, bucket)
+    champion_dir = artifact.save(small_model, tmp_path / "champion", version="sure-1")
+    registry.publish(champion_dir, "sure-1")
+    validation = tmp_path / "known-forms.jsonl"
+    rows = [
+        {
+            "reason": e.event.reason,
+            "exit_code": e.event.exit_code,
+            "message": e.event.message,
+            "logs": e.event.logs,
+            "error_class": e.error_class,
+            "actions": list(e.actions),
+        }
+        for e in seed_holdout(400, 4242)
+    ]
+    validation.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+
+    report = retrain(store, None, registry, tmp_path / "run", validation_path=validation, cfg=SMALL, holdout_n=300)
+    assert report.decision == "kept" and not report.published, "\n".join(report.reasons)
+    table = report.metrics["comparison"]["realworld"]
+    sure, unsure = table["champion"], table["challenger"]
+    assert sure["auto_apply_precision"] >= 0.95 and unsure["coverage"] < 0.5 * sure["coverage"], table
+    assert any("realworld: coverage" in r and "less than half the champion's: refused" in r for r in report.reasons)
+    assert (registry.current() or ("",))[0] == "sure-1"
