@@ -155,10 +155,18 @@ def feedback_from_annotations(annotations: Mapping[str, str] | None) -> Feedback
 
 
 def judge_name(raw: str | None) -> str:
-    """A judge's user name as ``status.judgments[].by`` keeps it: stripped; longer than ``BY_MAX`` (an OIDC
-    subject may be): ``sha256:<hex>`` of it, still one distinct, deterministic identity."""
-    name = (raw or "").strip()
-    return name if len(name) <= BY_MAX else "sha256:" + hashlib.sha256(name.encode()).hexdigest()
+    """A judge's user name as ``status.judgments[].by`` keeps it: as written (not stripped: admission compared
+    it byte for byte with the requester's name, and " alice" is not alice); longer than ``BY_MAX`` (an OIDC
+    subject may be): ``sha256:<hex>`` of it, still one distinct, deterministic identity. A name that itself
+    starts with ``sha256:`` is hashed too, so nobody can take over a long name's entry by being called
+    ``sha256:<its hash>``."""
+    name = raw or ""
+    if len(name) <= BY_MAX and not name.startswith(_HASHED):
+        return name
+    return _HASHED + hashlib.sha256(name.encode()).hexdigest()
+
+
+_HASHED = "sha256:"
 
 
 # -------------------------------------------------------------------------------------------- judgments

@@ -31,15 +31,20 @@ def _judgment(by: str, label: str, action: str | None = None, etype: str | None 
 
 
 # -- parsing -------------------------------------------------------------------------------------------------
-def test_feedback_by_is_parsed_stripped_and_long_names_hashed() -> None:
-    got = feedback_from_annotations(_says(" alice ", "incorrect", "notify"))
+def test_feedback_by_is_parsed_as_written_and_long_names_hashed() -> None:
+    got = feedback_from_annotations(_says("alice", "incorrect", "notify"))
     assert got == FeedbackLabel("incorrect", "human", "notify", None, "alice")
+    spaced = feedback_from_annotations(_says(" alice", "correct"))
+    assert isinstance(spaced, FeedbackLabel) and spaced.by == " alice", "not stripped into alice's identity"
     assert feedback_from_annotations({fb.FEEDBACK_ANNOTATION: "correct"}) == FeedbackLabel("correct", by="")
     long = "https://issuer.example.com#" + "x" * 300
     parsed = feedback_from_annotations(_says(long, "correct"))
     assert isinstance(parsed, FeedbackLabel)
     assert parsed.by.startswith("sha256:") and len(parsed.by) <= fb.BY_MAX
     assert parsed.by != fb.judge_name(long + "y"), "distinct long names stay distinct people"
+    impostor = fb.judge_name(parsed.by)  # a user literally called "sha256:<hash of the long name>"
+    assert impostor.startswith("sha256:") and impostor != parsed.by, "cannot take over the long name's entry"
+    assert fb.judge_name("alice") == "alice"
     # feedback-by alone is no verdict
     assert feedback_from_annotations({fb.FEEDBACK_BY_ANNOTATION: "alice"}) is None
 
