@@ -84,10 +84,23 @@ def _annotations(judges: Judges, name: str) -> dict[str, str]:
     return dict(judges.admin.get(api.REMEDIATIONS, name)["metadata"].get("annotations") or {})
 
 
+def _take_up(judges: Judges, name: str, by: str, label: str) -> None:
+    """What the operator does with a verdict: its judge's entry in status.judgments (admin writes status)."""
+    judges.admin.custom.patch_namespaced_custom_object_status(
+        api.GROUP,
+        api.VERSION,
+        judges.admin.namespace,
+        api.REMEDIATIONS,
+        name,
+        {"status": {"judgments": [{"by": by, "verified": True, "label": label, "recorded": False}]}},
+    )
+
+
 def test_two_people_judge_in_their_own_names(judges: Judges) -> None:
     name = _remediation(judges)
     rem = judges.alice.annotate(api.REMEDIATIONS, name, {api.FEEDBACK: "correct", api.FEEDBACK_BY: "alice"})
     assert rem["metadata"]["annotations"][api.FEEDBACK_BY] == "alice"
+    _take_up(judges, name, "alice", "correct")
     rem = judges.bob.annotate(
         api.REMEDIATIONS,
         name,
@@ -135,6 +148,30 @@ def test_one_person_cannot_count_twice_by_renaming_feedback_by(judges: Judges) -
     # Nor can bob re-sign alice's verdict as hers (or anyone's but his own).
     denial = denied(partial(judges.bob.annotate, api.REMEDIATIONS, name, {api.FEEDBACK: "correct"}))
     assert_denied(denial, FEEDBACK_POLICY, 403, "('bob')")
+
+
+def test_a_verdict_not_taken_up_yet_cannot_be_overwritten_by_another_person(judges: Judges) -> None:
+    """The annotations hold one verdict: bob may replace alice's only once the operator has taken hers up."""
+    name = _remediation(judges)
+    judges.alice.annotate(api.REMEDIATIONS, name, {api.FEEDBACK: "incorrect", api.FEEDBACK_BY: "alice"})
+    # alice herself may still change her mind (her entry will be replaced anyway)
+    judges.alice.annotate(api.REMEDIATIONS, name, {api.CORRECT_ACTION: "notify", api.FEEDBACK_BY: "alice"})
+    bobs = {api.FEEDBACK: "correct", api.CORRECT_ACTION: None, api.FEEDBACK_BY: "bob"}
+    denial = denied(partial(judges.bob.annotate, api.REMEDIATIONS, name, bobs))
+    assert_denied(denial, FEEDBACK_POLICY, 422, "the verdict of 'alice' is not in status.judgments yet")
+    assert _annotations(judges, name)[api.FEEDBACK_BY] == "alice"
+    _take_up(judges, name, "alice", "incorrect")
+    rem = judges.bob.annotate(api.REMEDIATIONS, name, bobs)
+    assert rem["metadata"]["annotations"][api.FEEDBACK_BY] == "bob"
+
+
+def test_a_verdict_that_cannot_be_taken_up_may_be_cleared(judges: Judges) -> None:
+    name = _remediation(judges)
+    judges.alice.annotate(api.REMEDIATIONS, name, {api.FEEDBACK: "maybe", api.FEEDBACK_BY: "alice"})
+    cleared = dict.fromkeys((api.FEEDBACK, api.CORRECT_ACTION, api.CORRECT_TYPE, api.FEEDBACK_BY))
+    judges.bob.annotate(api.REMEDIATIONS, name, cleared)
+    rem = judges.bob.annotate(api.REMEDIATIONS, name, {api.FEEDBACK: "correct", api.FEEDBACK_BY: "bob"})
+    assert rem["metadata"]["annotations"][api.FEEDBACK_BY] == "bob"
 
 
 @pytest.mark.parametrize(
