@@ -9,8 +9,8 @@
    wrong label less likely, the cap keeps one popular Remediation, or a few colluding identities, from
    outweighing the rest; the unverified judge never raises it); when they disagree (different labels or
    different corrections), no example at all, neither theirs nor the verification's: the Remediation is
-   counted as ``flagged_disagreement`` and listed in ``flagged_disagreement_keys`` for a human to review,
-   not averaged silently. Two Remediations of the same error are two separate judgments.
+   counted as ``flagged_disagreement`` and named in a ``flagged_disagreement:<ns>/<name>/<uid>`` count for a
+   human to review, not averaged silently. Two Remediations of the same error are two separate judgments.
 2. Turn them into training examples (``examples_from_feedback``):
    - correct -> the Remediation's own error type and action, at the source's weight;
    - incorrect with ``correctType`` and/or ``correctAction`` -> an example of the corrected label (type
@@ -262,12 +262,12 @@ def example_from_feedback(
 
 def examples_from_feedback(
     docs: Iterable[Mapping[str, Any]], texts: Mapping[str, Mapping[str, Any]] | None = None
-) -> tuple[list[TrainExample], dict[str, Any]]:
+) -> tuple[list[TrainExample], dict[str, int]]:
     """Training examples of deduplicated feedback, and counts of what was used and skipped (by reason);
-    Remediations whose judges disagree train nothing: ``flagged_disagreement`` counts them and
-    ``flagged_disagreement_keys`` lists them (``<ns>/<name>/<uid>``) for review."""
+    Remediations whose judges disagree train nothing: ``flagged_disagreement`` counts them and one
+    ``flagged_disagreement:<ns>/<name>/<uid>`` entry names each, for review."""
     out: list[TrainExample] = []
-    counts: dict[str, Any] = {}
+    counts: dict[str, int] = {}
     flagged: list[str] = []
     for doc in dedupe_feedback(docs):
         if doc.get("flagged") == "disagreement":
@@ -280,8 +280,9 @@ def examples_from_feedback(
             out.append(got)
             counts[f"used_{doc.get('source')}"] = counts.get(f"used_{doc.get('source')}", 0) + 1
     if flagged:
+        # Every value stays a count (reports add counts up): one "flagged_disagreement:<key>" entry each.
         counts["flagged_disagreement"] = len(flagged)
-        counts["flagged_disagreement_keys"] = sorted(flagged)
+        counts.update({f"flagged_disagreement:{key}": 1 for key in sorted(flagged)})
         log.warning("retrain: judges disagree on %d Remediation(s), not trained on: %s", len(flagged), sorted(flagged))
     return out, counts
 

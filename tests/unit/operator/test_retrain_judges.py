@@ -50,7 +50,8 @@ def test_disagreement_is_flagged_and_trains_nothing() -> None:
     examples, counts = examples_from_feedback([*docs, _judged("carol", "correct", uid="r2")])
     assert len(examples) == 1, "only r2; neither r1's judges nor its verification"
     assert counts["flagged_disagreement"] == 1
-    assert counts["flagged_disagreement_keys"] == ["shop/web-oom/r1"]
+    assert counts["flagged_disagreement:shop/web-oom/r1"] == 1
+    assert all(isinstance(v, int) for v in counts.values()), "counts stay counts (reports add them up)"
 
 
 def test_different_corrections_disagree_and_an_uncorrected_incorrect_does_not() -> None:
