@@ -157,7 +157,7 @@ def dedupe_feedback(docs: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _verdict(doc: Mapping[str, Any]) -> tuple[str, str, str]:
+def _human_verdict(doc: Mapping[str, Any]) -> tuple[str, str, str]:
     return str(doc.get("label") or ""), str(doc.get("correct_action") or ""), str(doc.get("correct_type") or "")
 
 
@@ -170,7 +170,7 @@ def _judged(key: str, humans: list[dict[str, Any]]) -> dict[str, Any]:
         if judge not in latest or _newer(doc, latest[judge]):
             latest[judge] = doc
     people = list(latest.values())
-    verdicts = [_verdict(d) for d in people]
+    verdicts = [_human_verdict(d) for d in people]
     if conflicts(verdicts):
         return {
             "remediation": key,
