@@ -1,6 +1,6 @@
 """Feedback: what a Remediation taught us, turned into one stored document, exactly once.
 
-Three sources label a Remediation (``status.feedback.source``):
+Three sources label a Remediation (``status.feedback.source`` for the first two; people in ``status.judgments``):
 
 - ``verification``: the operator applied the change and watched the workload (Succeeded -> correct,
   Failed -> incorrect). Automatic and noisy: a restart can "succeed" for reasons of its own.
