@@ -67,6 +67,9 @@ REJECT = f"{GROUP}/reject"
 FEEDBACK = f"{GROUP}/feedback"
 CORRECT_ACTION = f"{GROUP}/correct-action"
 CORRECT_TYPE = f"{GROUP}/correct-type"
+# Who judged: the API server's user name of the request that set the feedback annotations, checked by the
+# admission policy (manifests/admission/remediator-approval.yaml, rule 4); one judgment per person is kept.
+FEEDBACK_BY = f"{GROUP}/feedback-by"
 IGNORE = f"{GROUP}/ignore"
 # kopf keeps its progress and diff-base under this prefix, apart from ours, so changes of our annotations
 # reach the handlers (kopf ignores changes under its own prefix).
@@ -82,6 +85,8 @@ class Condition(StrEnum):
     - Succeeded: Unknown until final; True when verified, False when failed, skipped, rejected or expired.
     - Stable: while verifying, whether all replicas are ready right now.
     - AnnotationsValid, FeedbackValid: whether the approval and feedback annotations could be read.
+    - JudgmentsAgree: whether the people who judged the Remediation (``status.judgments``) agree; False
+      (``JudgmentsDisagree``) names each person's verdict, for a human to review.
     """
 
     APPROVED = "Approved"
@@ -90,6 +95,7 @@ class Condition(StrEnum):
     STABLE = "Stable"
     ANNOTATIONS_VALID = "AnnotationsValid"
     FEEDBACK_VALID = "FeedbackValid"
+    JUDGMENTS_AGREE = "JudgmentsAgree"
 
 
 class EECondition(StrEnum):
@@ -127,3 +133,5 @@ REQUESTED_BY = f"{GROUP}/requested-by"
 # The admission policy and its binding carry this label; the operator trusts approvals only while it sees one.
 LABEL_GUARD = f"{GROUP}/guard"
 GUARD_APPROVAL = "approval"
+# ... and trusts remediator.dev/feedback-by only while it sees a binding with this value (else: unverified).
+GUARD_FEEDBACK = "feedback"

@@ -44,8 +44,19 @@ class Row:
     phase: str
     reason: str
     result: str  # verification result when applied: Succeeded | Failed | Unknown | ""
-    human: str  # a human's feedback label, when one was given: correct | incorrect | ""
+    human: str  # the humans' label, when given: correct | incorrect | disputed (they disagree) | ""
     evidence: tuple[str, ...]
+
+
+def _human(status: Mapping[str, Any]) -> str:
+    """The people's verdict: from status.judgments (one per person), or a verdict recorded before judges were
+    counted (status.feedback with source human)."""
+    judgments = status.get("judgments") or []
+    if judgments:
+        labels = {str(j.get("label", "")) for j in judgments}
+        return "disputed" if len(labels) > 1 else labels.pop()
+    feedback = status.get("feedback") or {}
+    return str(feedback.get("label", "")) if feedback.get("source") == "human" else ""
 
 
 def _outcome(rem: Mapping[str, Any]) -> str:
@@ -75,7 +86,6 @@ def rows(remediations: Iterable[Mapping[str, Any]], since: dt.datetime) -> list[
         if created is None or created < since:
             continue
         target = spec.get("target") or {}
-        feedback = status.get("feedback") or {}
         out.append(
             Row(
                 namespace=str(meta.get("namespace", "")),
@@ -89,7 +99,7 @@ def rows(remediations: Iterable[Mapping[str, Any]], since: dt.datetime) -> list[
                 phase=str(status.get("phase", "")),
                 reason=str(status.get("reason", "")),
                 result=str((status.get("outcome") or {}).get("result", "")),
-                human=str(feedback.get("label", "")) if feedback.get("source") == "human" else "",
+                human=_human(status),
                 evidence=tuple(str(e) for e in status.get("evidence") or ()),
             )
         )

@@ -10,7 +10,7 @@ from typing import Any
 from remediator.adapters.kube import Kube
 from remediator.learning.loop import Learning
 from remediator.learning.modelswap import ModelHolder
-from remediator.learning.recorder import FeedbackRecorder
+from remediator.learning.recorder import CachedGuard, FeedbackRecorder
 from remediator.locks import KeyedLocks
 from remediator.pipeline.intake import Intake
 from remediator.pipeline.policies import PolicySource
@@ -41,7 +41,9 @@ class Runtime:
         holder = ModelHolder(Classifier.load(settings.model_path))
         learning = Learning.configure(settings, kube, holder)
         locks = KeyedLocks()  # one per Remediation, shared, so feedback and phase changes never race
-        recorder = FeedbackRecorder(kube, locks, learning.flusher)
+        recorder = FeedbackRecorder(
+            kube, locks, learning.flusher, guard_installed=CachedGuard(kube.feedback_guard_installed)
+        )
         reconciler = Reconciler(kube, policies, locks, on_final=recorder.flush_unlocked)
         return cls(
             settings=settings,

@@ -297,8 +297,8 @@ def test_editing_parameters_without_approval_annotations_is_admitted(users: User
     users.alice.annotate(api.REMEDIATIONS, name, {api.APPROVE: "true", api.APPROVER: "alice"})
     rem = users.mallory.patch(api.REMEDIATIONS, name, {"spec": {"parameters": {"replicas": 4}}})
     assert rem["spec"]["parameters"] == {"replicas": 4}
-    # Other annotations (feedback) do not involve the approval rule either.
-    rem = users.mallory.annotate(api.REMEDIATIONS, name, {api.FEEDBACK: "correct"})
+    # Other annotations (feedback, in her own name: rule 4) do not involve the approval rule either.
+    rem = users.mallory.annotate(api.REMEDIATIONS, name, {api.FEEDBACK: "correct", api.FEEDBACK_BY: "mallory"})
     assert rem["metadata"]["annotations"][api.FEEDBACK] == "correct"
 
 

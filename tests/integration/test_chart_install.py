@@ -88,7 +88,7 @@ def test_install_upgrade_uninstall(cluster: Cluster, helm: Helm) -> None:
     assert policy["spec"]["autoApplyThreshold"] == 0.85
     manifest = helm("get", "manifest", helm.release).stdout
     assert manifest.count("kind: CustomResourceDefinition") == len(CRD_NAMES)
-    assert manifest.count("kind: ValidatingAdmissionPolicyBinding") == 3, "the approval admission policy"
+    assert manifest.count("kind: ValidatingAdmissionPolicyBinding") == 4, "the approval and feedback admission policy"
 
     helm("uninstall", helm.release)
     for crd in CRD_NAMES:  # kept, and with them every custom object of the session

@@ -88,11 +88,12 @@ def test_one_correction_changes_the_next_error_of_the_family_and_nothing_else(
             "remediator.dev/feedback-by": ops.whoami(),
         },
     )
-    wait_for(
-        lambda: ((ops.get("remediations", "first") or {}).get("status") or {}).get("feedback", {}).get("recorded"),
-        30,
-        "the correction recorded in MongoDB",
-    )
+
+    def recorded() -> bool:  # a person's verdict is their entry in status.judgments (docs/security.md)
+        judgments = ((ops.get("remediations", "first") or {}).get("status") or {}).get("judgments") or []
+        return [j.get("recorded") for j in judgments] == [True]
+
+    wait_for(recorded, 30, "the correction recorded in MongoDB")
 
     wait_for(lambda: "corrections index: 1 judgments new or changed, 1 held" in op.log(), 30, "the correction indexed")
 

@@ -11,6 +11,7 @@ import pytest
 from remediator.adapters.store import FeedbackStore, StoreUnavailable
 from remediator.learning import feedback as fb
 from remediator.learning.recorder import FeedbackFlusher
+from remediator.learning.retrain import examples_from_feedback
 from tests.fixtures.mongo import FerretDBServer
 from tests.unit.operator.helpers import FakeKube, errorevent, remediation
 
@@ -138,3 +139,29 @@ def test_outage_pending_feedback_is_written_exactly_once(mongo_server: FerretDBS
         assert store.count("feedback", {"_id": _id}) == 1
     assert sorted(d["_id"] for d in store.feedback.find()) == sorted(ids)
     assert all(r["status"]["feedback"]["recorded"] and r["status"]["feedback"]["id"] in ids for r in rems)
+
+
+def test_judgments_of_several_people_round_trip_and_aggregate(store: FeedbackStore) -> None:
+    """Three people judge web-0, one judges web-1 (the same error, another Remediation): four documents in
+    FerretDB, read back and aggregated by the retrain job's pure part."""
+    kube, (rem0, rem1) = _cluster(2)
+    at = "2026-01-02T03:04:05Z"
+    for rem, judges in ((rem0, ("alice", "bob", "carol")), (rem1, ("alice",))):
+        rem["status"]["feedback"]["recorded"] = True  # the verification is not this test's subject
+        rem["status"]["judgments"] = [
+            fb.FeedbackLabel("incorrect", "human", "notify", None, j).to_judgment(j, at) for j in judges
+        ]
+        assert FeedbackFlusher(store, kube).flush_one(rem) is True
+        assert all(j["recorded"] for j in rem["status"]["judgments"])
+    docs = list(store.feedback_since())
+    assert sorted(d["_id"] for d in docs) == [
+        "shop/web-0/uid-0/human/alice",
+        "shop/web-0/uid-0/human/bob",
+        "shop/web-0/uid-0/human/carol",
+        "shop/web-1/uid-1/human/alice",
+    ]
+    assert {d["judge"] for d in docs} == {"alice", "bob", "carol"} and all(d["verified"] for d in docs)
+    assert FeedbackFlusher(store, kube).flush_one(rem0) is True and store.count("feedback") == 4, "exactly once"
+    examples, counts = examples_from_feedback(docs)
+    assert counts == {"used_human": 2}
+    assert sorted(e.weight for e in examples) == [fb.WEIGHTS["human"], fb.WEIGHTS["human"] * fb.AGREEMENT_CAP]

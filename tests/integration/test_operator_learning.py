@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import shutil
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
 
 from remediator.adapters.registry import ModelRegistry
+from remediator.api import CORRECT_ACTION, CORRECT_TYPE, FEEDBACK, FEEDBACK_BY
+from tests.fixtures.cluster import Cluster
 from tests.fixtures.mongo import FerretDBServer
 from tests.fixtures.operator import OperatorFactory, Ops, check, holds_for, wait_for
 from tests.fixtures.s3 import MotoServer
+from tests.integration.test_admission_approval import RBAC_GROUP, As
 
 pytestmark = pytest.mark.integration
 
@@ -42,10 +48,22 @@ def _pending(ops: Ops, name: str, target: str = "app") -> None:
     ops.wait_phase("remediations", name, "PendingApproval")
 
 
-def _recorded(ops: Ops, name: str) -> dict[str, Any] | None:
+def _recorded(ops: Ops, name: str, source: str | None = None) -> dict[str, Any] | None:
     rem = ops.get("remediations", name) or {}
     feedback = (rem.get("status") or {}).get("feedback") or {}
-    return feedback if feedback.get("recorded") else None
+    return feedback if feedback.get("recorded") and source in (None, feedback.get("source")) else None
+
+
+def _judgments(ops: Ops, name: str, count: int) -> list[dict[str, Any]] | None:
+    """status.judgments once it holds `count` entries, all recorded."""
+    rem = ops.get("remediations", name) or {}
+    judgments = list((rem.get("status") or {}).get("judgments") or [])
+    return judgments if len(judgments) == count and all(j.get("recorded") for j in judgments) else None
+
+
+def _condition(ops: Ops, name: str, kind: str) -> dict[str, Any] | None:
+    rem = ops.get("remediations", name) or {}
+    return next((c for c in (rem.get("status") or {}).get("conditions") or [] if c["type"] == kind), None)
 
 
 @pytest.fixture
@@ -109,18 +127,16 @@ def test_human_correction_annotation_is_recorded_with_the_corrected_action(
     _pending(ops, "grow")
     ops.annotate("remediations", "grow", {"remediator.dev/reject": "true", "remediator.dev/approver": ops.whoami()})
     wait_for(lambda: _recorded(ops, "grow"), 30, "the rejection recorded")
+    # The test client is cluster-admin (exempt from admission) and names no judge: the unverified judgment.
     ops.annotate(
         "remediations", "grow", {"remediator.dev/feedback": "incorrect", "remediator.dev/correct-action": "scale_up"}
     )
-
-    def human() -> dict[str, Any] | None:
-        fb = _recorded(ops, "grow")
-        return fb if fb and fb.get("source") == "human" else None
-
-    feedback = wait_for(human, 30, "the human correction recorded")
-    check(feedback["correctAction"] == "scale_up" and feedback["label"] == "incorrect", feedback)
-    docs = _feedback_docs(mongo_server, feedback["id"])
-    check(len(docs) == 1 and docs[0]["correct_action"] == "scale_up", docs)
+    (judgment,) = wait_for(lambda: _judgments(ops, "grow", 1), 30, "the human correction recorded")
+    check(judgment["correctAction"] == "scale_up" and judgment["label"] == "incorrect", judgment)
+    check(judgment["by"] == "" and judgment["verified"] is False, judgment)
+    docs = _feedback_docs(mongo_server, judgment["id"])
+    check(len(docs) == 1 and docs[0]["correct_action"] == "scale_up" and docs[0]["judge"] == "", docs)
+    check(_recorded(ops, "grow", "rejection") is not None, "the rejection stays in status.feedback")
 
 
 def test_invalid_feedback_annotation_gets_a_condition_and_records_nothing(
@@ -139,6 +155,124 @@ def test_invalid_feedback_annotation_gets_a_condition_and_records_nothing(
     check("maybe" in condition["message"], condition)
     rem = ops.get("remediations", "grow") or {}
     check(not (rem.get("status") or {}).get("feedback"), rem.get("status"))
+
+
+# -- several people judge one Remediation (impersonated users; the admission policy checks feedback-by) -------
+@pytest.fixture
+def people(cluster: Cluster, namespace: str) -> Iterator[dict[str, As]]:
+    """alice and bob may patch Remediations (kube-remediator-requester), as impersonated users."""
+    rbac = client.RbacAuthorizationV1Api(cluster.api)
+    for user in ("alice", "bob"):
+        rbac.create_namespaced_role_binding(
+            namespace,
+            {
+                "metadata": {"name": f"{user}-requester"},
+                "roleRef": {"apiGroup": RBAC_GROUP, "kind": "ClusterRole", "name": "kube-remediator-requester"},
+                "subjects": [{"apiGroup": RBAC_GROUP, "kind": "User", "name": user}],
+            },
+        )
+    handles = {user: As(cluster, namespace, user) for user in ("alice", "bob")}
+    try:
+        yield handles
+    finally:
+        for handle in handles.values():
+            handle.api_client.close()
+
+
+def _judge(person: As, name: str, verdict: dict[str, str]) -> None:
+    """Annotate as `person`, in their own name (retrying while their RoleBinding reaches the authorizer)."""
+    user = person.api_client.default_headers["Impersonate-User"]
+    body = {CORRECT_ACTION: None, CORRECT_TYPE: None, **verdict, FEEDBACK_BY: user}  # clears a stale correction
+    wait_for(lambda: _admitted(person, name, body), 20, f"{user}'s feedback admitted")
+
+
+def _admitted(person: As, name: str, annotations: dict[str, str | None]) -> bool:
+    try:
+        person.annotate("remediations", name, annotations)
+        return True
+    except ApiException as err:
+        if err.status == 403 and "denied request" not in str(err.body):  # RBAC not there yet
+            return False
+        raise
+
+
+def test_two_people_judge_one_remediation_two_judgments_two_documents_and_the_disagreement_shows(
+    run_operator: OperatorFactory,
+    ops: Ops,
+    namespace: str,
+    mongo_server: FerretDBServer,
+    app: None,
+    people: dict[str, As],
+) -> None:
+    run_operator(namespace, env=_env(mongo_server))
+    _pending(ops, "grow")
+    uid = (ops.get("remediations", "grow") or {})["metadata"]["uid"]
+    _judge(people["alice"], "grow", {FEEDBACK: "incorrect", CORRECT_ACTION: "notify"})
+    wait_for(lambda: _judgments(ops, "grow", 1), 30, "alice's judgment recorded")
+    _judge(people["bob"], "grow", {FEEDBACK: "correct"})
+    judgments = wait_for(lambda: _judgments(ops, "grow", 2), 30, "bob's judgment recorded beside alice's")
+
+    check(
+        [(j["by"], j["verified"], j["label"]) for j in judgments]
+        == [
+            ("alice", True, "incorrect"),
+            ("bob", True, "correct"),
+        ],
+        judgments,
+    )
+    check(judgments[0].get("correctAction") == "notify", judgments[0])
+    for judgment in judgments:
+        expected = f"{namespace}/grow/{uid}/human/{judgment['by']}"
+        docs = _feedback_docs(mongo_server, expected)
+        check(judgment["id"] == expected and len(docs) == 1, (judgment, docs))
+        check(docs[0]["judge"] == judgment["by"] and docs[0]["label"] == judgment["label"], docs[0])
+    condition = wait_for(lambda: _condition(ops, "grow", "JudgmentsAgree"), 10, "the JudgmentsAgree condition")
+    check(condition["status"] == "False" and condition["reason"] == "JudgmentsDisagree", condition)
+    check(
+        condition["message"].startswith("2 people disagree: alice says incorrect->notify, bob says correct"), condition
+    )
+    # the same person changing her mind replaces her own judgment (and rewrites her one document)
+    _judge(people["alice"], "grow", {FEEDBACK: "correct"})
+
+    def agreed() -> dict[str, Any] | None:
+        cond = _condition(ops, "grow", "JudgmentsAgree")
+        return cond if cond and cond["status"] == "True" and _judgments(ops, "grow", 2) else None
+
+    condition = wait_for(agreed, 30, "alice agrees with bob now")
+    check("2 people agree" in condition["message"], condition)
+    docs = _feedback_docs(mongo_server, f"{namespace}/grow/{uid}/human/alice")
+    check(len(docs) == 1 and docs[0]["label"] == "correct" and docs[0]["correct_action"] is None, docs)
+
+
+def test_feedback_in_someone_elses_name_is_refused_and_changes_nothing(
+    run_operator: OperatorFactory,
+    ops: Ops,
+    namespace: str,
+    mongo_server: FerretDBServer,
+    app: None,
+    people: dict[str, As],
+) -> None:
+    """alice judged; she cannot count a second time as bob (or as nobody): 403, no second judgment."""
+    run_operator(namespace, env=_env(mongo_server))
+    _pending(ops, "grow")
+    _judge(people["alice"], "grow", {FEEDBACK: "incorrect", CORRECT_ACTION: "notify"})
+    (judgment,) = wait_for(lambda: _judgments(ops, "grow", 1), 30, "alice's judgment recorded")
+    before = (ops.get("remediations", "grow") or {})["metadata"]["annotations"]
+    for forged in ({FEEDBACK_BY: "bob"}, {FEEDBACK: "correct", FEEDBACK_BY: "bob"}, {FEEDBACK_BY: None}):
+        try:
+            people["alice"].annotate("remediations", "grow", forged)
+        except ApiException as err:
+            check(err.status == 403 and "remediator-feedback.remediator.dev" in str(err.body), err.body)
+        else:
+            raise AssertionError(f"alice's {forged} was admitted")
+    check((ops.get("remediations", "grow") or {})["metadata"]["annotations"] == before, "annotations unchanged")
+    holds_for(lambda: _judgments(ops, "grow", 1) == [judgment], 3, "still alice's one judgment")
+    client_ = mongo_server.client(serverSelectionTimeoutMS=2000)
+    try:
+        stored = list(client_["kube_remediator"]["feedback"].find({"namespace": namespace, "source": "human"}))
+    finally:
+        client_.close()
+    check([d["judge"] for d in stored] == ["alice"], stored)
 
 
 def test_model_hot_swap_refuses_a_broken_artifact_and_takes_a_good_one(

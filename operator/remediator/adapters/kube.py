@@ -318,7 +318,16 @@ class Kube:
     def approval_guard_installed(self) -> bool:
         """Whether a ValidatingAdmissionPolicyBinding labelled as the approval guard exists (read right needed;
         without it, or on any error, the answer is no: approvals are then refused, never trusted blindly)."""
-        selector = f"{api.LABEL_GUARD}={api.GUARD_APPROVAL}"
+        return self.admission_guard_installed(api.GUARD_APPROVAL)
+
+    def feedback_guard_installed(self) -> bool:
+        """Whether the binding of the policy that checks remediator.dev/feedback-by exists (as above; without
+        it the operator records judgments as unverified, never under a name nobody checked)."""
+        return self.admission_guard_installed(api.GUARD_FEEDBACK)
+
+    def admission_guard_installed(self, guard: str) -> bool:
+        """Whether a ValidatingAdmissionPolicyBinding labelled ``remediator.dev/guard=<guard>`` exists."""
+        selector = f"{api.LABEL_GUARD}={guard}"
         try:
             with _api_errors("list"):
                 resp = self.api.call_api(
@@ -331,7 +340,7 @@ class Kube:
                     _return_http_data_only=True,
                 )
         except ApiException as err:
-            log.warning("cannot check the approval admission policy: %s %s", err.status, err.reason)
+            log.warning("cannot check the %s admission policy: %s %s", guard, err.status, err.reason)
             return False
         return bool(json.loads(resp.data).get("items"))
 

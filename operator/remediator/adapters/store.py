@@ -7,8 +7,9 @@ URI names none:
   ``retention_days``: FerretDB 1.x has no TTL indexes, so every document carries ``expires_at`` and
   ``purge_expired()`` (call it periodically) deletes what is past it.
 - ``remediations``: decision, action, outcome and model version of each Remediation, ``_id`` likewise.
-- ``feedback``: one document per Remediation and feedback source, ``_id`` from ``feedback.feedback_id``;
-  written with an upsert, so writing it again is a no-op and it is never duplicated.
+- ``feedback``: one document per Remediation and feedback source, ``_id`` from ``feedback.feedback_id``, and
+  for human verdicts one per Remediation and person (``feedback.judgment_id``, field ``judge``); written with
+  an upsert, so writing it again is a no-op and it is never duplicated.
 
 No transactions, no ``$lookup``, no change streams: every write is a single-document upsert by ``_id``.
 Free texts are scrubbed of secrets (``remediator.learning.feedback.scrub``) again here, as the last gate.

@@ -1,6 +1,6 @@
 """Feedback: what a Remediation taught us, turned into one stored document, exactly once.
 
-Three sources label a Remediation (``status.feedback.source``):
+Three sources label a Remediation (``status.feedback.source`` for the first two; people in ``status.judgments``):
 
 - ``verification``: the operator applied the change and watched the workload (Succeeded -> correct,
   Failed -> incorrect). Automatic and noisy: a restart can "succeed" for reasons of its own.
@@ -10,6 +10,16 @@ Three sources label a Remediation (``status.feedback.source``):
       remediator.dev/feedback: correct | incorrect
       remediator.dev/correct-action: <action>     # optional, only with incorrect
       remediator.dev/correct-type: <error type>   # optional, only with incorrect
+      remediator.dev/feedback-by: <user name>     # who judged: the requester, checked by admission
+
+  Several people may judge one Remediation. The annotations hold the latest verdict only; the operator keeps
+  every person's in ``status.judgments`` (one entry per ``by``: a second person appends, the same person
+  replacing their own entry), and each becomes its own stored document (``judgment_id``). ``by`` is
+  trusted only while the admission policy that checks it is installed (its binding carries
+  ``remediator.dev/guard: feedback``); otherwise, and for a verdict without ``feedback-by``, it is ``""``:
+  one unverified person, whose entry every unverified verdict replaces. Training counts people, see
+  ``remediator.learning.retrain.dedupe_feedback``: agreement raises the weight (``agreement_factor``),
+  disagreement is flagged for review and trains nothing.
 
 Training weights (the seed corpus weighs 1.0 per example; see ``WEIGHTS``): human 20.0 (the model library's
 default weight for feedback), rejection 10.0 (a deliberate human "no", but without the right answer),
@@ -24,7 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +47,7 @@ from remediator_model.template import template_of
 FEEDBACK_ANNOTATION = api.FEEDBACK
 CORRECT_ACTION_ANNOTATION = api.CORRECT_ACTION
 CORRECT_TYPE_ANNOTATION = api.CORRECT_TYPE
+FEEDBACK_BY_ANNOTATION = api.FEEDBACK_BY
 
 LABELS = ("correct", "incorrect")
 SOURCES = ("verification", "human", "rejection")
@@ -47,6 +58,12 @@ SEED_WEIGHT = 1.0
 MESSAGE_MAX = 4096  # the ErrorEvent CRD's own limit
 LOGS_MAX = 4096  # the tail of the logs: where the error is
 ID_MAX = 128  # status.feedback.id maxLength in the Remediation CRD
+BY_MAX = 253  # status.judgments[].by maxLength: a longer user name is kept as its sha256
+JUDGMENTS_MAX = 16  # status.judgments maxItems: a 17th person is refused (FeedbackValid=False)
+# Agreement: each further verified person who gives the same verdict adds this much of the base weight,
+# up to AGREEMENT_CAP times it (see agreement_factor).
+AGREEMENT_STEP = 0.5
+AGREEMENT_CAP = 2.0
 
 
 # -------------------------------------------------------------------------------------------- annotations
@@ -58,6 +75,7 @@ class FeedbackLabel:
     source: str = "human"
     correct_action: str | None = None
     correct_type: str | None = None
+    by: str = ""  # remediator.dev/feedback-by as written (trusted only with the admission guard)
 
     def to_status(self) -> dict[str, Any]:
         """The ``status.feedback`` patch: recorded false until the flusher has stored it."""
@@ -67,6 +85,15 @@ class FeedbackLabel:
         if self.correct_type:
             out["correctType"] = self.correct_type
         return out
+
+    def to_judgment(self, by: str, at: str) -> dict[str, Any]:
+        """A ``status.judgments`` entry: ``by`` is the judge the operator trusts ("" = unverified)."""
+        out: dict[str, Any] = {"by": by, "verified": bool(by), "label": self.label}
+        if self.correct_action:
+            out["correctAction"] = self.correct_action
+        if self.correct_type:
+            out["correctType"] = self.correct_type
+        return out | {"at": at, "recorded": False}
 
 
 @dataclass(frozen=True)
@@ -123,7 +150,104 @@ def feedback_from_annotations(annotations: Mapping[str, str] | None) -> Feedback
         "human",
         action.strip() if action is not None else None,
         etype.strip() if etype is not None else None,
+        judge_name(annotations.get(FEEDBACK_BY_ANNOTATION)),
     )
+
+
+def judge_name(raw: str | None) -> str:
+    """A judge's user name as ``status.judgments[].by`` keeps it: as written (not stripped: admission compared
+    it byte for byte with the requester's name, and " alice" is not alice); longer than ``BY_MAX`` (an OIDC
+    subject may be): ``sha256:<hex>`` of it, still one distinct, deterministic identity. A name that itself
+    starts with ``sha256:`` is hashed too, so nobody can take over a long name's entry by being called
+    ``sha256:<its hash>``."""
+    name = raw or ""
+    if len(name) <= BY_MAX and not name.startswith(_HASHED):
+        return name
+    return _HASHED + hashlib.sha256(name.encode()).hexdigest()
+
+
+_HASHED = "sha256:"
+
+
+# -------------------------------------------------------------------------------------------- judgments
+
+
+def verdict(judgment: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(label, corrected action, corrected type) of a judgment, "" for what it does not say."""
+    return (
+        str(judgment.get("label") or ""),
+        str(judgment.get("correctAction") or ""),
+        str(judgment.get("correctType") or ""),
+    )
+
+
+def merge_judgment(
+    judgments: Sequence[Mapping[str, Any]] | None, new: Mapping[str, Any]
+) -> tuple[list[dict[str, Any]], str]:
+    """``status.judgments`` with ``new`` in it, and what happened: "same" (this person already said exactly
+    this: nothing to write), "replaced" (this person changed their mind: their entry, at its place),
+    "added" (a new person, appended) or "full" (``JUDGMENTS_MAX`` people already: unchanged)."""
+    current = [dict(j) for j in judgments or ()]
+    for i, old in enumerate(current):
+        if old.get("by", "") == new.get("by", ""):
+            if verdict(old) == verdict(new):
+                return current, "same"
+            current[i] = dict(new)
+            return current, "replaced"
+    if len(current) >= JUDGMENTS_MAX:
+        return current, "full"
+    return [*current, dict(new)], "added"
+
+
+def describe_verdict(judgment: Mapping[str, Any]) -> str:
+    """``correct``, ``incorrect``, ``incorrect->notify``, ``incorrect->oom`` or ``incorrect->oom/notify``."""
+    label, action, etype = verdict(judgment)
+    correction = "/".join(x for x in (etype, action) if x)
+    return f"{label}->{correction}" if correction else label
+
+
+def conflicts(verdicts: list[tuple[str, str, str]]) -> bool:
+    """Whether these verdicts disagree: different labels, or different corrections. An uncorrected
+    ``incorrect`` agrees with any corrected one (it says only what both say: the proposal was wrong)."""
+    if len({label for label, _, _ in verdicts}) > 1:
+        return True
+    return len({(action, etype) for _, action, etype in verdicts if action or etype}) > 1
+
+
+def _says(judgments: Sequence[Mapping[str, Any]]) -> str:
+    return ", ".join(f"{j.get('by') or '(unverified)'} says {describe_verdict(j)}" for j in judgments)
+
+
+def _bounded(message: str, limit: int = 1024) -> str:
+    return message if len(message) <= limit else message[: limit - 3] + "..."
+
+
+def disagreement(judgments: Sequence[Mapping[str, Any]] | None) -> str | None:
+    """None when the judges agree (or fewer than two judged); else a message naming each person's verdict:
+    ``2 people disagree: alice says incorrect->notify, bob says correct; ...`` (at most 1024 characters)."""
+    entries = list(judgments or ())
+    if len(entries) < 2 or not conflicts([verdict(j) for j in entries]):
+        return None
+    return _bounded(f"{len(entries)} people disagree: {_says(entries)}; training uses none of these until they agree")
+
+
+def judgments_condition(judgments: Sequence[Mapping[str, Any]] | None) -> tuple[bool, str, str] | None:
+    """The JudgmentsAgree condition (status, reason, message) of ``status.judgments``; None for one judge."""
+    entries = list(judgments or ())
+    conflict = disagreement(entries)
+    if conflict is not None:
+        return False, "JudgmentsDisagree", conflict
+    if len(entries) < 2:
+        return None
+    return True, "JudgmentsAgree", _bounded(f"{len(entries)} people agree: {_says(entries)}")
+
+
+def agreement_factor(people: int) -> float:
+    """The weight multiplier of a verdict that ``people`` distinct verified people gave alike:
+    1 + ``AGREEMENT_STEP`` x (people - 1), at most ``AGREEMENT_CAP`` (1 person: 1.0, 2: 1.5, 3 or more: 2.0).
+    Independent confirmations make a wrong label less likely, so they count more; the cap keeps one
+    popular Remediation (or a handful of colluding identities) from outweighing everything else."""
+    return min(AGREEMENT_CAP, 1.0 + AGREEMENT_STEP * max(0, people - 1))
 
 
 # -------------------------------------------------------------------------------------------- documents
@@ -142,6 +266,17 @@ def feedback_id(remediation: Mapping[str, Any]) -> str:
     (long names): ``sha256:<hex>`` of the same string, still deterministic."""
     source = ((remediation.get("status") or {}).get("feedback") or {}).get("source", "")
     raw = f"{object_key(remediation)}/{source}"
+    if len(raw) <= ID_MAX:
+        return raw
+    return "sha256:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def judgment_id(remediation: Mapping[str, Any], by: str) -> str:
+    """The stored document's ``_id`` of one person's judgment: ``<ns>/<name>/<uid>/human/<by>``; of the
+    unverified judge (``by`` = ""): ``<ns>/<name>/<uid>/human``, the id a verdict had before judges were
+    counted, so an upgraded operator rewrites that document rather than adding a second. Hashed like
+    ``feedback_id`` when longer than ``ID_MAX``."""
+    raw = f"{object_key(remediation)}/human" + (f"/{by}" if by else "")
     if len(raw) <= ID_MAX:
         return raw
     return "sha256:" + hashlib.sha256(raw.encode()).hexdigest()
@@ -237,19 +372,46 @@ def feedback_document(
     ``predicted_*`` is what the Remediation proposed (spec: what was judged); ``model_*`` is the model's own
     classification from the ErrorEvent, when there is one. Texts come from the ErrorEvent, scrubbed; without
     it (deleted) they are empty and training looks them up in the S3 archive by ``errorevent_ref``."""
-    meta, spec = remediation.get("metadata") or {}, remediation.get("spec") or {}
-    status = remediation.get("status") or {}
-    fb = status.get("feedback") or {}
+    fb = (remediation.get("status") or {}).get("feedback") or {}
     label, source = fb.get("label"), fb.get("source")
     if label not in LABELS:
         raise ValueError(f"status.feedback.label must be one of {LABELS}, got {label!r}")
     if source not in SOURCES:
         raise ValueError(f"status.feedback.source must be one of {SOURCES}, got {source!r}")
+    return _document(remediation, errorevent, now, fb, str(source), feedback_id(remediation))
+
+
+def judgment_document(
+    remediation: Mapping[str, Any],
+    judgment: Mapping[str, Any],
+    errorevent: Mapping[str, Any] | None,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    """The stored document of one person's judgment (a ``status.judgments`` entry): a ``human`` feedback
+    document as ``feedback_document`` makes, plus ``judge`` (the user name, "" = unverified), ``verified``
+    and ``judged_at``, under ``judgment_id``."""
+    label, by = judgment.get("label"), str(judgment.get("by") or "")
+    if label not in LABELS:
+        raise ValueError(f"status.judgments[].label must be one of {LABELS}, got {label!r}")
+    doc = _document(remediation, errorevent, now, judgment, "human", judgment_id(remediation, by))
+    return doc | {"judge": by, "verified": bool(by), "judged_at": judgment.get("at")}
+
+
+def _document(
+    remediation: Mapping[str, Any],
+    errorevent: Mapping[str, Any] | None,
+    now: dt.datetime | None,
+    fb: Mapping[str, Any],
+    source: str,
+    doc_id: str,
+) -> dict[str, Any]:
+    meta, spec = remediation.get("metadata") or {}, remediation.get("spec") or {}
+    status = remediation.get("status") or {}
     ee_status = (errorevent or {}).get("status") or {}
     cls = ee_status.get("classification") or {}
     ns = meta.get("namespace", "")
     return {
-        "_id": feedback_id(remediation),
+        "_id": doc_id,
         "remediation": object_key(remediation),
         "namespace": ns,
         "remediation_name": meta.get("name", ""),
@@ -272,7 +434,7 @@ def feedback_document(
         "origin": status.get("origin"),  # "user": a proposal, whose outcome says nothing about the model
         "phase": status.get("phase"),
         "outcome": (status.get("outcome") or {}).get("result"),
-        "label": label,
+        "label": fb.get("label"),
         "source": source,
         "correct_action": fb.get("correctAction"),
         "correct_type": fb.get("correctType"),
@@ -282,6 +444,13 @@ def feedback_document(
 
 
 def pending_feedback(remediation: Mapping[str, Any]) -> bool:
-    """True when ``status.feedback`` carries a label that is not recorded yet."""
-    fb = (remediation.get("status") or {}).get("feedback") or {}
-    return bool(fb.get("label")) and not fb.get("recorded", False)
+    """True when ``status.feedback`` carries a label that is not recorded yet, or a judgment is not."""
+    status = remediation.get("status") or {}
+    fb = status.get("feedback") or {}
+    return (bool(fb.get("label")) and not fb.get("recorded", False)) or bool(pending_judgments(remediation))
+
+
+def pending_judgments(remediation: Mapping[str, Any]) -> list[int]:
+    """The indexes of the ``status.judgments`` entries that are not recorded yet."""
+    judgments = (remediation.get("status") or {}).get("judgments") or []
+    return [i for i, j in enumerate(judgments) if j.get("label") and not j.get("recorded", False)]

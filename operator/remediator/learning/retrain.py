@@ -3,7 +3,14 @@
 1. Read the feedback documents from MongoDB; keep one per Remediation (the strongest source: human >
    rejection > verification, see ``remediator.learning.feedback.WEIGHTS``). Texts missing from a document (its
    ErrorEvent was gone when the feedback was recorded) are looked up by ``errorevent_ref`` in the store's
-   ``errorevents`` collection, then in the S3 log archive.
+   ``errorevents`` collection, then in the S3 log archive. Human judgments count people (one document per
+   person and Remediation, ``judge``): when they agree, one example whose weight is the human weight x
+   ``agreement_factor`` (1 + 0.5 per further verified person, at most 2x: independent confirmations make a
+   wrong label less likely, the cap keeps one popular Remediation, or a few colluding identities, from
+   outweighing the rest; the unverified judge never raises it); when they disagree (different labels or
+   different corrections), no example at all, neither theirs nor the verification's: the Remediation is
+   counted as ``flagged_disagreement`` and named in a ``flagged_disagreement:<ns>/<name>/<uid>`` count for a
+   human to review, not averaged silently. Two Remediations of the same error are two separate judgments.
 2. Turn them into training examples (``examples_from_feedback``):
    - correct -> the Remediation's own error type and action, at the source's weight;
    - incorrect with ``correctType`` and/or ``correctAction`` -> an example of the corrected label (type
@@ -42,7 +49,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from remediator.learning.feedback import WEIGHTS
+from remediator.learning.feedback import WEIGHTS, agreement_factor, conflicts
 from remediator_model import artifact
 from remediator_model.compare import Outcomes, outcomes, paired_bootstrap, summary
 from remediator_model.corpus.generator import generate
@@ -129,13 +136,68 @@ def _strength(doc: Mapping[str, Any]) -> tuple[float, str]:
 
 
 def dedupe_feedback(docs: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """One document per Remediation: the strongest source wins (then the newest)."""
-    best: dict[str, dict[str, Any]] = {}
+    """One document per Remediation: the strongest source wins (then the newest). Human judgments of several
+    people are one document: when they agree, the newest of those giving the verdict, ``weight`` raised by
+    ``agreement_factor`` of the verified among them and ``judges`` listing them; when they disagree, a
+    document flagged ``disagreement`` (``label`` None: it trains nothing) with every ``judgments`` entry."""
+    groups: dict[str, list[dict[str, Any]]] = {}
     for doc in docs:
-        key = str(doc.get("remediation") or doc.get("_id"))
-        if key not in best or _strength(doc) > _strength(best[key]):
-            best[key] = dict(doc)
-    return list(best.values())
+        groups.setdefault(str(doc.get("remediation") or doc.get("_id")), []).append(dict(doc))
+    out: list[dict[str, Any]] = []
+    for key, group in groups.items():
+        humans = [d for d in group if d.get("source") == "human"]
+        if humans:
+            out.append(_judged(key, humans))
+            continue
+        best = group[0]
+        for doc in group[1:]:
+            if _strength(doc) > _strength(best):
+                best = doc
+        out.append(best)
+    return out
+
+
+def _human_verdict(doc: Mapping[str, Any]) -> tuple[str, str, str]:
+    return str(doc.get("label") or ""), str(doc.get("correct_action") or ""), str(doc.get("correct_type") or "")
+
+
+def _judged(key: str, humans: list[dict[str, Any]]) -> dict[str, Any]:
+    """The one document of a Remediation's human judgments (see ``dedupe_feedback``). A document without
+    ``judge`` (recorded before judges were counted) is the unverified judge, as ``judge`` "" is."""
+    latest: dict[str, dict[str, Any]] = {}
+    for doc in humans:  # one per person: their newest
+        judge = str(doc.get("judge") or "")
+        if judge not in latest or _newer(doc, latest[judge]):
+            latest[judge] = doc
+    people = list(latest.values())
+    verdicts = [_human_verdict(d) for d in people]
+    if conflicts(verdicts):
+        return {
+            "remediation": key,
+            "source": "human",
+            "label": None,
+            "flagged": "disagreement",
+            "judgments": [
+                {"judge": str(d.get("judge") or ""), "label": v[0], "correct_action": v[1], "correct_type": v[2]}
+                for d, v in zip(people, verdicts, strict=True)
+            ],
+        }
+    corrected = [d for d, v in zip(people, verdicts, strict=True) if v[1] or v[2]]
+    agreeing = corrected or people  # an uncorrected "incorrect" agrees but teaches nothing by itself
+    best = agreeing[0]
+    for doc in agreeing[1:]:
+        if _newer(doc, best):
+            best = doc
+    judges = sorted(str(d.get("judge") or "") for d in agreeing)
+    base = float(best.get("weight") or WEIGHTS["human"])
+    return {**best, "weight": base * agreement_factor(sum(1 for j in judges if j)), "judges": judges}
+
+
+def _newer(doc: Mapping[str, Any], than: Mapping[str, Any]) -> bool:
+    def when(d: Mapping[str, Any]) -> str:
+        return str(d.get("judged_at") or d.get("created_at") or "")
+
+    return when(doc) > when(than)
 
 
 def _has_text(doc: Mapping[str, Any]) -> bool:
@@ -201,16 +263,27 @@ def example_from_feedback(
 def examples_from_feedback(
     docs: Iterable[Mapping[str, Any]], texts: Mapping[str, Mapping[str, Any]] | None = None
 ) -> tuple[list[TrainExample], dict[str, int]]:
-    """Training examples of deduplicated feedback, and counts of what was used and skipped (by reason)."""
+    """Training examples of deduplicated feedback, and counts of what was used and skipped (by reason);
+    Remediations whose judges disagree train nothing: ``flagged_disagreement`` counts them and one
+    ``flagged_disagreement:<ns>/<name>/<uid>`` entry names each, for review."""
     out: list[TrainExample] = []
     counts: dict[str, int] = {}
+    flagged: list[str] = []
     for doc in dedupe_feedback(docs):
+        if doc.get("flagged") == "disagreement":
+            flagged.append(str(doc.get("remediation")))
+            continue
         got = example_from_feedback(doc, texts)
         if isinstance(got, str):
             counts[f"skipped_{got}"] = counts.get(f"skipped_{got}", 0) + 1
         else:
             out.append(got)
             counts[f"used_{doc.get('source')}"] = counts.get(f"used_{doc.get('source')}", 0) + 1
+    if flagged:
+        # Every value stays a count (reports add counts up): one "flagged_disagreement:<key>" entry each.
+        counts["flagged_disagreement"] = len(flagged)
+        counts.update({f"flagged_disagreement:{key}": 1 for key in sorted(flagged)})
+        log.warning("retrain: judges disagree on %d Remediation(s), not trained on: %s", len(flagged), sorted(flagged))
     return out, counts
 
 
