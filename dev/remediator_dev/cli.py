@@ -16,7 +16,7 @@ def _cluster(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from remediator_dev import demo
 
-    return demo.main(["--timeout", str(args.timeout)])
+    return demo.main([args.action, "--timeout", str(args.timeout)])
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -27,7 +27,16 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--dir", help="state directory (default: $REMEDIATOR_DEV_CLUSTER_DIR or ~/.kube-remediator)")
     dev.add_argument("--nodes", type=int, default=3, help="simulated nodes to create (default 3)")
     dev.set_defaults(func=_cluster)
-    demo = sub.add_parser("demo", help="five failing workloads on the local control plane, remediated")
+    demo = sub.add_parser(
+        "demo", help="five failing workloads on the local control plane, remediated; `demo down` stops it all"
+    )
+    demo.add_argument(
+        "action",
+        nargs="?",
+        choices=["up", "down"],
+        default="up",
+        help="up (default): run the demo and leave the control plane and operator running; down: stop both",
+    )
     demo.add_argument("--timeout", type=float, default=240, help="seconds to wait for the scenarios to settle")
     demo.set_defaults(func=_demo)
     return parser

@@ -12,7 +12,7 @@ import json
 import re
 import sys
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -110,19 +110,39 @@ def summary(report: Sequence[Row]) -> dict[str, Any]:
     }
 
 
+def align(table: Sequence[Sequence[str]], right: Collection[int] = ()) -> list[str]:
+    """One line per row, each column as wide as its longest cell (two spaces apart); the columns numbered in
+    `right` are right-aligned, and the last column carries no trailing padding."""
+    if not table:
+        return []
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    lines = []
+    for row in table:
+        cells = [
+            cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return lines
+
+
+def format_table(headers: Sequence[str], table: Sequence[Sequence[str]], right: Collection[int] = ()) -> str:
+    """`headers` and `table` as aligned text columns (see align)."""
+    return "\n".join(align([list(headers), *table], right))
+
+
 def render(report: Sequence[Row]) -> str:
     """A table, one line per Remediation, with its evidence indented under it."""
-    head = f"{'NAMESPACE/NAME':40} {'TARGET':28} {'TYPE -> ACTION':34} {'CONF':>5} {'OUTCOME':12} RESULT"
-    lines = [head]
+    table = [["NAMESPACE/NAME", "TARGET", "TYPE -> ACTION", "CONF", "OUTCOME", "RESULT"]]
     for r in report:
-        decided = f"{r.error_type} -> {r.action}"
         result = r.result or r.reason
         if r.human:
             result += f" (human: {r.human})"
-        lines.append(
-            f"{r.namespace + '/' + r.name:40.40} {r.target:28.28} {decided:34.34} {r.confidence:5.2f} "
-            f"{r.outcome:12} {result}"
-        )
+        decided = f"{r.error_type} -> {r.action}"
+        table.append([f"{r.namespace}/{r.name}", r.target, decided, f"{r.confidence:.2f}", r.outcome, result])
+    aligned = align(table, right={3})
+    lines = [aligned[0]]
+    for r, line in zip(report, aligned[1:], strict=True):
+        lines.append(line)
         lines.extend(f"    evidence: {e}" for e in r.evidence)
     s = summary(report)
     lines.append("")
