@@ -167,9 +167,18 @@ def main(argv: Sequence[str]) -> int:
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    from remediator.adapters.kube import Kube, api_client
+    from remediator.adapters.kube import Kube, NoCluster, api_client, cluster_problem
 
-    kube = Kube(api_client())
+    try:
+        client = api_client()
+    except NoCluster as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    problem = cluster_problem(client)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    kube = Kube(client)
     report = rows(kube.list_cr(api.REMEDIATIONS, args.namespace), since)
     if args.output == "json":
         print(json.dumps({"rows": [asdict(r) for r in report], "summary": summary(report)}, indent=1))
