@@ -272,6 +272,22 @@ def check_report(run: Run, out: str) -> None:
     assert "applied and verified: 4/4 succeeded" in out
 
 
+def check_classify_flags(run: Run, out: str) -> None:
+    fields = dict(line.split(None, 1) for line in out.splitlines())
+    assert fields["type"] == "oom" and fields["action"].startswith("increase_memory"), out
+
+
+def check_classify_json(run: Run, out: str) -> None:
+    result = json.loads(out)
+    assert result["error_type"] == "image_pull" and 0 <= result["confidence"] <= 1
+
+
+def check_predict_stdio(run: Run, out: str) -> None:
+    rows = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    assert len(rows) == 1 and rows[0]["reason"] == "CrashLoopBackOff" and "action" in rows[0]
+    assert not (REPO / "-").exists()  # not a file named "-"
+
+
 def check_demo_down(run: Run, out: str) -> None:
     assert run.last_operator_pid is not None and not _alive(run.last_operator_pid)
     assert run.t.operator_pid() is None
@@ -327,6 +343,9 @@ CHECKS: list[tuple[str, Callable[[Run, str], None], float]] = [
     ),
     (r"remediator report --since 1h", check_report, 60),
     (r"make demo-down", check_demo_down, 120),
+    (r"remediator model classify --reason OOMKilled .*", check_classify_flags, 60),
+    (r"echo '\{.*\}' \| remediator model classify -o json", check_classify_json, 60),
+    (r"echo '\{.*\}' \| remediator model predict --input - --output -", check_predict_stdio, 60),
     (r"remediator-dev cluster up", check_cluster_up, 240),
     (r"export KUBECONFIG=~/\.kube-remediator/dev-cluster/kubeconfig", check_export_kubeconfig, 10),
     (r"kubectl get nodes", check_get_nodes, 30),
