@@ -340,10 +340,15 @@ def run(timeout: float) -> int:
         _watch(demo, timeout, until=_all_proposed)
         _approve(demo, DEMO_APPROVES)
         _watch(demo, timeout, until=_approved_ones_final)
-    except (DemoError, RuntimeError) as err:
+    except (RuntimeError, subprocess.TimeoutExpired) as err:  # DemoError, and kubectl failing or hanging
         operator.stop()
         print(f"error: {err}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        # Stopped half-way: nothing worth keeping runs on (the control plane stays, as `cluster up` leaves it).
+        operator.stop()
+        print("\ninterrupted: the demo's operator is stopped; `make demo` starts over", file=sys.stderr)
+        return 130
     rc = _summary(demo)
     _next_steps(operator, kubeconfig)
     return rc
