@@ -6,6 +6,12 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+EXIT_CODES = """exit codes:
+  0    done (cluster status: the API server is ready; demo: every scenario led to a Remediation)
+  1    cluster status: the API server is not ready; demo: a scenario led to no Remediation, or a step failed
+  2    bad arguments, or the local control plane cannot start (the message says what to do)
+  130  demo interrupted (its operator is stopped)"""
+
 
 def _cluster(args: argparse.Namespace) -> int:
     from remediator_dev.devcluster import cli as devcluster_cli
@@ -20,7 +26,12 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="remediator-dev", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="remediator-dev",
+        description=__doc__,
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     dev = sub.add_parser("cluster", help="a local control plane (etcd, kube-apiserver, ..., kwok)")
     dev.add_argument("action", choices=["up", "down", "status"])

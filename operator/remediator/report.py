@@ -157,7 +157,11 @@ def render(report: Sequence[Row]) -> str:
 
 
 def main(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(prog="remediator report", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="remediator report",
+        description=__doc__.split("\n\n")[0],
+        epilog="exit codes: 0 printed; 2 bad arguments, no kubeconfig, no API server, or the CRDs not installed",
+    )
     parser.add_argument("--since", default="24h", help="how far back (e.g. 90m, 24h, 7d; default 24h)")
     parser.add_argument("--namespace", "-n", help="one namespace (default: all the kubeconfig may list)")
     parser.add_argument("--output", "-o", choices=("table", "json"), default="table")
