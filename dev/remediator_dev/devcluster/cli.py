@@ -18,6 +18,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"local control plane is up; use it with:\n  export KUBECONFIG={kubeconfig}", file=sys.stderr)
             print(kubeconfig)
         elif args.action == "down":
+            from remediator_dev.demo import DemoOperator
+
+            # The demo's operator would only retry against a stopped API server: it goes first.
+            if DemoOperator(cluster.dir).stop():
+                print("demo operator stopped", file=sys.stderr)
             cluster.down()
             print("local control plane stopped (state kept in " + str(cluster.dir) + ")", file=sys.stderr)
         else:

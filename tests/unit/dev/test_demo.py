@@ -99,3 +99,10 @@ def test_demo_down_is_a_dev_command(monkeypatch: pytest.MonkeyPatch) -> None:
         cli.main(["demo", "down"]) == 0 and cli.main(["demo"]) == 0 and cli.main(["demo", "up", "--timeout", "9"]) == 0
     )
     assert calls == ["down", "up 240", "up 9"]
+
+
+def test_cluster_down_stops_the_demo_operator_first(tmp_path: Path, process: Any) -> None:
+    operator = process("remediator", "run")
+    _record(tmp_path, operator.pid)
+    assert cli.main(["cluster", "down", "--dir", str(tmp_path)]) == 0
+    assert operator.wait(timeout=5) is not None
