@@ -13,6 +13,8 @@ from pydantic import ValidationError
 from remediator import handlers  # noqa: F401  (registers the handlers)
 from remediator.adapters.kube import NoCluster, api_client, cluster_problem
 from remediator.settings import Settings, load
+from remediator_model import artifact
+from remediator_model.artifact import ArtifactError
 
 
 def preflight(settings: Settings) -> str | None:
@@ -23,6 +25,10 @@ def preflight(settings: Settings) -> str | None:
             f"port {settings.metrics_port} (--metrics-port, for /metrics and /healthz) is in use by another "
             "process: stop it, or choose another port with --metrics-port N (REMEDIATOR_METRICS_PORT); 0 turns it off"
         )
+    try:
+        artifact.load(settings.model_path)
+    except ArtifactError as err:
+        return f"the model artifact cannot be used: {err}"
     try:
         client = api_client()
     except NoCluster as err:

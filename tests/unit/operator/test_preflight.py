@@ -5,6 +5,7 @@ anything. The API server is a stand-in on 127.0.0.1 that answers discovery only.
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import threading
 from collections.abc import Iterator
@@ -142,3 +143,19 @@ def test_a_metrics_port_in_use_names_the_flag_to_change(
         assert problem is not None and f"port {port}" in problem and "--metrics-port" in problem
         assert main(["run", "--metrics-port", str(port)]) == 2
         assert "is in use by another process" in capsys.readouterr().err
+
+
+def test_a_model_artifact_failing_its_checksum_stops_run_with_how_to_rebuild(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from remediator_model.artifact import DEFAULT_DIR
+
+    broken = tmp_path / "model"
+    shutil.copytree(DEFAULT_DIR, broken)
+    array = next(p for p in sorted(broken.iterdir()) if p.suffix == ".npy")
+    data = array.read_bytes()
+    array.write_bytes(data[:-1] + bytes([data[-1] ^ 0xFF]))  # one flipped byte
+    problem = preflight(Settings(metrics_port=0, model_path=broken))
+    assert problem is not None and "checksum mismatch" in problem and "rebuild it" in problem
+    assert main(["run", "--metrics-port", "0", "--model-path", str(broken)]) == 2
+    assert "checksum mismatch" in capsys.readouterr().err
