@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -45,7 +46,7 @@ class Terminal:
     home: Path
     env: dict[str, str]
     state: Path
-    outputs: list[str] = field(default_factory=list)
+    background: list[subprocess.Popen[str]] = field(default_factory=list)
 
     def run(self, line: str, timeout: float) -> subprocess.CompletedProcess[str]:
         script = (
@@ -104,6 +105,22 @@ class Terminal:
         return dict(json.loads((self.cluster_dir / "state.json").read_text()).get("pids", {}))
 
 
+def _processes_naming(path: Path) -> list[str]:
+    """Command lines of live processes that mention `path` (every control-plane component names its state
+    directory; the demo's operator is found by its pid)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if str(path) in cmdline and _alive(int(proc.name)):
+            found.append(f"{proc.name}: {cmdline[:200]}")
+    return found
+
+
 def _alive(pid: int) -> bool:
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0] != "Z"
@@ -133,6 +150,7 @@ class PhaseWatch:
             stderr=subprocess.DEVNULL,
             text=True,
         )
+        t.background.append(self.proc)  # ended by the fixture if a check fails before stop()
         self.name, self.seen = name, []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -162,6 +180,7 @@ class Run:
     first_operator_pid: int | None = None
     last_operator_pid: int | None = None
     watch: PhaseWatch | None = None
+    cluster_pids_seen: set[int] = field(default_factory=set)
     checkout: str = ""
 
 
@@ -173,6 +192,7 @@ def check_make_demo(run: Run, out: str) -> None:
     assert pid is not None and _alive(pid), "the demo's operator is not running after make demo"
     assert str(run.t.cluster_dir / "logs" / "demo-operator.log") in out  # the log path is printed
     assert all(_alive(p) for p in run.t.cluster_pids().values())
+    run.cluster_pids_seen |= set(run.t.cluster_pids().values())
     phases = run.t.phases()
     assert phases == {
         "frontend": "Succeeded",
@@ -292,6 +312,8 @@ def check_demo_down(run: Run, out: str) -> None:
     assert run.last_operator_pid is not None and not _alive(run.last_operator_pid)
     assert run.t.operator_pid() is None
     assert run.t.cluster_pids() == {}
+    assert not any(_alive(p) for p in run.cluster_pids_seen), "a control-plane process outlived make demo-down"
+    assert _processes_naming(run.t.home) == []  # nothing else the demo started runs on either
 
 
 def check_cluster_up(run: Run, out: str) -> None:
@@ -384,7 +406,10 @@ def terminal() -> Any:
     state.write_text("")
     t = Terminal(home, env, state)
     yield t
-    # Whatever a failed step left running: the demo's operator and the private control plane.
+    # Whatever a failed step left running: the watch, the demo's operator and the private control plane.
+    for proc in t.background:
+        proc.kill()
+        proc.wait(timeout=10)
     for name in ("demo", "cluster"):
         subprocess.run(
             [str(venv / "bin" / "python"), "-m", "remediator_dev.cli", name, "down"],
@@ -393,6 +418,9 @@ def terminal() -> Any:
             timeout=120,
             check=False,
         )
+    # The link first, so removing the home can never reach the real binary cache.
+    (home / ".cache" / "kube-remediator").unlink()
+    shutil.rmtree(home, ignore_errors=True)
 
 
 @pytest.mark.timeout(1500)
