@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from remediator_dev.demo import NEXT_STEPS
 from remediator_dev.devcluster import binaries
 from tests.fixtures.procs import missing_component
 from tests.fixtures.readme import README, Command, readme_commands
@@ -151,7 +152,8 @@ class PhaseWatch:
             text=True,
         )
         t.background.append(self.proc)  # ended by the fixture if a check fails before stop()
-        self.name, self.seen = name, []
+        self.name = name
+        self.seen: list[str] = []
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
@@ -188,6 +190,8 @@ class Run:
 def check_make_demo(run: Run, out: str) -> None:
     run.demos += 1
     assert "== summary" in out and "make demo-down" in out, out[-2000:]
+    printed = {line.strip() for line in out.splitlines()}
+    assert all(step in printed for step in NEXT_STEPS.splitlines()), "the demo prints the README's next steps"
     pid = run.t.operator_pid()
     assert pid is not None and _alive(pid), "the demo's operator is not running after make demo"
     assert str(run.t.cluster_dir / "logs" / "demo-operator.log") in out  # the log path is printed

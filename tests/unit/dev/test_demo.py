@@ -93,8 +93,17 @@ def test_stop_never_signals_a_recorded_pid_that_is_another_process_now(tmp_path:
 
 def test_demo_down_is_a_dev_command(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    monkeypatch.setattr(demo, "down", lambda: calls.append("down") or 0)
-    monkeypatch.setattr(demo, "run", lambda timeout: calls.append(f"up {timeout:.0f}") or 0)
+
+    def down() -> int:
+        calls.append("down")
+        return 0
+
+    def run(timeout: float) -> int:
+        calls.append(f"up {timeout:.0f}")
+        return 0
+
+    monkeypatch.setattr(demo, "down", down)
+    monkeypatch.setattr(demo, "run", run)
     assert (
         cli.main(["demo", "down"]) == 0 and cli.main(["demo"]) == 0 and cli.main(["demo", "up", "--timeout", "9"]) == 0
     )

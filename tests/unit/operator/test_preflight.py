@@ -27,6 +27,7 @@ def _discovery_server(resources: list[str] | None) -> ThreadingHTTPServer:
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            body: dict[str, object]
             if self.path.startswith("/apis/remediator.dev/v1alpha1") and resources is not None:
                 body = {
                     "kind": "APIResourceList",
