@@ -208,10 +208,6 @@ class DemoOperator:
             return None
         return pid
 
-    def metrics_port(self) -> int | None:
-        port = self._state().get("metricsPort")
-        return port if isinstance(port, int) else None
-
     def start(self, kubeconfig: Path) -> int:
         port = _free_port()
         env = {
@@ -246,7 +242,8 @@ class DemoOperator:
         self.state_path.unlink(missing_ok=True)
         if pid is None:
             return False
-        os.kill(pid, signal.SIGTERM)
+        with contextlib.suppress(ProcessLookupError):  # it may end by itself in between
+            os.kill(pid, signal.SIGTERM)
         end = time.monotonic() + 15
         while time.monotonic() < end and _is_demo_operator(pid):
             with contextlib.suppress(ChildProcessError):  # reap it when it is our own child
@@ -359,7 +356,11 @@ def down() -> int:
     cluster = DevCluster()
     stopped = DemoOperator(cluster.dir).stop()
     print("demo operator stopped" if stopped else "no demo operator was running", file=sys.stderr)
-    cluster.down()
+    try:
+        cluster.down()
+    except DevClusterError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     print(f"local control plane stopped (state kept in {cluster.dir})", file=sys.stderr)
     return 0
 
