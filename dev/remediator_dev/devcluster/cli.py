@@ -26,7 +26,11 @@ def run(args: argparse.Namespace) -> int:
             cluster.down()
             print("local control plane stopped (state kept in " + str(cluster.dir) + ")", file=sys.stderr)
         else:
+            from remediator_dev.demo import DemoOperator
+
             report = cluster.status()
+            demo_pid = DemoOperator(cluster.dir).pid()
+            report["demo-operator"] = f"running (pid {demo_pid})" if demo_pid else "not running"
             width = max(map(len, report))
             for key, value in report.items():
                 print(f"{key:<{width}}  {value}")

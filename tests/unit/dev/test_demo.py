@@ -115,3 +115,15 @@ def test_cluster_down_stops_the_demo_operator_first(tmp_path: Path, process: Any
     _record(tmp_path, operator.pid)
     assert cli.main(["cluster", "down", "--dir", str(tmp_path)]) == 0
     assert operator.wait(timeout=5) is not None
+
+
+def test_cluster_status_says_whether_the_demo_operator_runs(
+    tmp_path: Path, process: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["cluster", "status", "--dir", str(tmp_path)]) == 1  # no API server here
+    report = dict(line.split(None, 1) for line in capsys.readouterr().out.splitlines())
+    assert report["demo-operator"] == "not running"
+    operator = process("remediator", "run")
+    _record(tmp_path, operator.pid)
+    cli.main(["cluster", "status", "--dir", str(tmp_path)])
+    assert f"running (pid {operator.pid})" in capsys.readouterr().out
