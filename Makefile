@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: install demo test unit integration lint tools bench-model infra-check clean
+.PHONY: install demo demo-down test unit integration lint tools bench-model infra-check clean
 
 $(PY): pyproject.toml dev/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,12 @@ install: $(PY)
 tools:
 	bash hack/build-tools.sh etcd kubernetes kwok metrics-server ferretdb helm
 
+# Leaves the local control plane and the demo's operator running (README.md "After the demo"); demo-down stops both.
 demo: install tools
 	$(VENV)/bin/remediator-dev demo
+
+demo-down:
+	$(VENV)/bin/remediator-dev demo down
 
 test: install tools
 	$(PY) -m pytest $(PYTEST_ARGS)

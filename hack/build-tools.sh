@@ -17,12 +17,25 @@ CACHE="${REMEDIATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-remediator}"
 BIN="$CACHE/bin"
 mkdir -p "$BIN"
 
-if ! command -v go >/dev/null 2>&1; then
-  echo "error: the Go toolchain (>= 1.24) is needed to build the local control plane's binaries." >&2
-  echo "       Install it (Debian: apt-get install golang-go, or from your distribution) and rerun." >&2
-  exit 2
-fi
-export GOFLAGS="${GOFLAGS:--buildvcs=false}" CGO_ENABLED=0
+GO_MIN=1.24
+# Go is needed only when something must be built: a warm cache works without it.
+need_go() {
+  [ -z "${GO_CHECKED:-}" ] || return 0
+  if ! command -v go >/dev/null 2>&1; then
+    echo "error: building $1 needs the Go toolchain (>= $GO_MIN) and there is no \`go\` on PATH: install it" \
+      "(Debian: apt-get install golang-go, or from your distribution) and rerun." >&2
+    exit 2
+  fi
+  local v; v=$(go env GOVERSION 2>/dev/null || true); v=${v#go}
+  if [ -z "$v" ] || ! printf '%s\n%s\n' "$GO_MIN" "$v" | sort -V -C; then
+    echo "error: $(command -v go) is Go ${v:-of an unknown version}, too old to build $1: install Go >= $GO_MIN," \
+      "put it first on PATH and rerun." >&2
+    exit 2
+  fi
+  export GOFLAGS="${GOFLAGS:--buildvcs=false}" CGO_ENABLED=0
+  GO_CHECKED=1
+}
+building() { need_go "$1"; echo ">> building $*"; }
 
 # A cached binary counts only if it runs (a broken build must not be reused forever).
 have() { [ -x "$BIN/$1-$2" ] && "$BIN/$1-$2" --help >/dev/null 2>&1; }
@@ -41,7 +54,7 @@ build_kubernetes() {
   local names=(kube-apiserver kube-controller-manager kube-scheduler kubectl) n missing=0
   for n in "${names[@]}"; do have "$n" "$K8S_VERSION" || missing=1; done
   [ $missing = 1 ] || { for n in "${names[@]}"; do link "$n" "$K8S_VERSION"; done; return; }
-  echo ">> building kubernetes $K8S_VERSION (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl)"
+  building "kubernetes $K8S_VERSION (kube-apiserver, kube-controller-manager, kube-scheduler, kubectl)"
   local staging_ver="v0.${K8S_VERSION#v1.}" dir="$CACHE/src/kubernetes" reps=() m
   go mod download "k8s.io/kubernetes@$K8S_VERSION"
   local gomod; gomod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
@@ -56,7 +69,7 @@ build_kubernetes() {
 
 build_etcd() {
   have etcd "$ETCD_VERSION" || {
-    echo ">> building etcd $ETCD_VERSION"
+    building "etcd $ETCD_VERSION"
     local dir="$CACHE/src/etcd" v=$ETCD_VERSION
     wrapper_module "$dir" go.etcd.io/etcd/server/v3 "$v" \
       "go.etcd.io/etcd/api/v3 => go.etcd.io/etcd/api/v3 $v" \
@@ -72,7 +85,7 @@ build_etcd() {
 install_plain() {
   local name=$1 pkg=$2 ver=$3
   have "$name" "$ver" || {
-    echo ">> building $name $ver"
+    building "$name $ver"
     local tmp; tmp=$(mktemp -d)
     GOBIN="$tmp" go install -trimpath -ldflags "-s -w" "$pkg@$ver"
     mv "$tmp/$(basename "$pkg")" "$BIN/$name-$ver"; rm -rf "$tmp"
@@ -84,7 +97,7 @@ install_plain() {
 # then decides every dependency version, as it does for metrics-server's release builds.
 build_metrics_server() {
   have metrics-server "$METRICS_SERVER_VERSION" || {
-    echo ">> building metrics-server $METRICS_SERVER_VERSION"
+    building "metrics-server $METRICS_SERVER_VERSION"
     local dir="$CACHE/src/metrics-server" v=$METRICS_SERVER_VERSION pkg=sigs.k8s.io/metrics-server/cmd/metrics-server
     wrapper_module "$dir" sigs.k8s.io/metrics-server "$v"
     (cd "$dir" && go get -tool "$pkg@$v" && go build -trimpath \
@@ -97,7 +110,7 @@ build_metrics_server() {
 # FerretDB reads build/version/version.txt at start-up, which its module zip lacks: build from a copy.
 build_ferretdb() {
   have ferretdb "$FERRETDB_VERSION" || {
-    echo ">> building ferretdb $FERRETDB_VERSION"
+    building "ferretdb $FERRETDB_VERSION"
     local dir="$CACHE/src/ferretdb" src
     src=$(go mod download -json "github.com/FerretDB/FerretDB@$FERRETDB_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
     rm -rf "$dir"; mkdir -p "$(dirname "$dir")"; cp -r "$src" "$dir"; chmod -R u+w "$dir"

@@ -1,21 +1,25 @@
 """`make demo`: five workloads fail in five ways on a local control plane; the operator detects, classifies,
-proposes, applies and verifies, and a summary says what happened to each."""
+proposes, applies and verifies, and a summary says what happened to each. The control plane and the operator
+keep running afterwards, so the README's next commands act on a live system; `demo down` stops both."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from remediator import api
+from remediator.report import format_table
 from remediator_dev.devcluster import binaries
 from remediator_dev.devcluster.cluster import DevCluster
 from remediator_dev.devcluster.errors import DevClusterError
@@ -103,8 +107,8 @@ SCENARIOS: dict[str, tuple[str, dict[str, Any], dict[str, Any] | None]] = {
 
 
 class Demo:
-    def __init__(self, kubeconfig: Path, workdir: Path) -> None:
-        self.kubeconfig, self.workdir = kubeconfig, workdir
+    def __init__(self, kubeconfig: Path) -> None:
+        self.kubeconfig = kubeconfig
         self.kubectl_bin = str(binaries.bin_dir() / "kubectl")
 
     def kubectl(self, *args: str, input: str | None = None, check: bool = True) -> str:
@@ -130,11 +134,37 @@ class Demo:
         return list(json.loads(self.kubectl("get", "errorevents", "-n", NAMESPACE, "-o", "json"))["items"])
 
 
+# The demo approves these proposals itself (what an SRE does after reading the evidence); the others wait for
+# the reader: checkout's memory limit is edited before approval, billing's update_config (no configPatch to
+# apply) is rejected. README.md "After the demo" has the same commands; a test runs them.
+DEMO_APPROVES = ("frontend", "orders", "search")
+WAITS_FOR_YOU = tuple(name for name in SCENARIOS if name not in DEMO_APPROVES)
+OPERATOR_STATE = "demo-operator.json"
+PEERING = "remediator-demo"
+# What to try once the demo is up: printed by the demo and, verbatim, in README.md "After the demo" (a unit
+# test checks that; tests/integration/test_readme.py runs the README's copy).
+NEXT_STEPS = """\
+export KUBECONFIG=~/.kube-remediator/dev-cluster/kubeconfig PATH=~/.cache/kube-remediator/bin:$PATH
+kubectl config set-context --current --namespace=remediator-demo
+kubectl get rem
+ME=$(kubectl auth whoami -o jsonpath='{.status.userInfo.username}')
+REM=$(kubectl get rem -l remediator.dev/target-name=checkout -o name)
+kubectl patch $REM --type=merge -p '{"spec":{"parameters":{"memoryLimit":"256Mi"}}}'
+GEN=$(kubectl get $REM -o jsonpath='{.metadata.generation}')
+kubectl annotate $REM remediator.dev/approve=true remediator.dev/approver=$ME remediator.dev/approved-generation=$GEN
+kubectl wait $REM --for=jsonpath='{.status.phase}'=Verifying --timeout=60s
+kubectl wait $REM --for=jsonpath='{.status.phase}'=Succeeded --timeout=120s
+kubectl annotate rem -l remediator.dev/target-name=billing remediator.dev/reject=true remediator.dev/approver=$ME
+kubectl annotate rem -l remediator.dev/target-name=orders remediator.dev/feedback=correct
+remediator report --since 1h
+"""
+
+
 def _wait_ready(port: int, proc: subprocess.Popen[bytes], log: Path, timeout: float = 60) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if proc.poll() is not None:
-            raise RuntimeError(f"the operator exited:\n{log.read_text()[-3000:]}")
+            raise DemoError(f"the operator exited during start-up (log: {log}):\n{_tail(log)}")
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as resp:
                 if resp.status == 200:
@@ -142,7 +172,99 @@ def _wait_ready(port: int, proc: subprocess.Popen[bytes], log: Path, timeout: fl
         except OSError:
             pass
         time.sleep(0.3)
-    raise RuntimeError(f"the operator did not become ready:\n{log.read_text()[-3000:]}")
+    raise DemoError(f"the operator did not become ready in {timeout:.0f} s (log: {log}):\n{_tail(log)}")
+
+
+def _tail(log: Path, lines: int = 20) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+class DemoError(RuntimeError):
+    """The demo cannot go on; the message says why and what to look at."""
+
+
+class DemoOperator:
+    """The demo's operator, a background process that outlives `make demo`: its pid, metrics port and log
+    are in the dev cluster's state directory, so `demo down` (or the next `make demo`) finds and stops it."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.state_path = state_dir / OPERATOR_STATE
+        self.log = state_dir / "logs" / "demo-operator.log"
+
+    def _state(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.state_path.read_text())
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def pid(self) -> int | None:
+        """The recorded pid, if that process is still the demo's operator (a pid can be reused)."""
+        pid = self._state().get("pid")
+        if not isinstance(pid, int) or not _is_demo_operator(pid):
+            return None
+        return pid
+
+    def start(self, kubeconfig: Path) -> int:
+        port = _free_port()
+        env = {
+            **os.environ,
+            "KUBECONFIG": str(kubeconfig),
+            "REMEDIATOR_NAMESPACES": NAMESPACE,
+            "REMEDIATOR_POLICY_NAMESPACE": NAMESPACE,
+            "REMEDIATOR_METRICS_PORT": str(port),
+            "REMEDIATOR_PEERING": PEERING,
+        }
+        exe = shutil.which("remediator")
+        argv = [exe, "run"] if exe else [sys.executable, "-m", "remediator.cli", "run"]
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("wb") as out:
+            # A new session: the operator outlives `make demo` and ignores its terminal's ^C.
+            proc = subprocess.Popen(
+                argv, env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            )
+        tmp = self.state_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"pid": proc.pid, "metricsPort": port, "log": str(self.log)}))
+        tmp.replace(self.state_path)
+        try:
+            _wait_ready(port, proc, self.log)
+        except DemoError:
+            self.stop()
+            raise
+        return port
+
+    def stop(self) -> bool:
+        """Stop the recorded operator (SIGTERM, then SIGKILL after 15 s); True when one was running."""
+        pid = self.pid()
+        self.state_path.unlink(missing_ok=True)
+        if pid is None:
+            return False
+        with contextlib.suppress(ProcessLookupError):  # it may end by itself in between
+            os.kill(pid, signal.SIGTERM)
+        end = time.monotonic() + 15
+        while time.monotonic() < end and _is_demo_operator(pid):
+            with contextlib.suppress(ChildProcessError):  # reap it when it is our own child
+                os.waitpid(pid, os.WNOHANG)
+            time.sleep(0.1)
+        if _is_demo_operator(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        return True
+
+
+def _is_demo_operator(pid: int) -> bool:
+    """True while `pid` is a live `remediator run` process (not a zombie, not a recycled pid)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    if stat.rsplit(")", 1)[-1].split()[0] == "Z":
+        return False
+    return b"run" in argv and any(b"remediator" in part for part in argv)
 
 
 def _free_port() -> int:
@@ -153,20 +275,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def run(timeout: float) -> int:
-    try:
-        kubeconfig = DevCluster().up()
-    except DevClusterError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    workdir = Path(tempfile.mkdtemp(prefix="remediator-demo-"))
-    demo = Demo(kubeconfig, workdir)
-    print(f"== local control plane up (KUBECONFIG={kubeconfig})")
-    demo.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(REPO / "crds"))
-    demo.kubectl("wait", "--for=condition=Established", "--timeout=60s", "-f", str(REPO / "crds"))
-    # The approval admission policy (docs/security.md) names the CRDs' resources, so it follows them.
-    demo.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(REPO / "manifests" / "admission"))
-    # A previous run's active Remediations keep kopf's finalizer while no operator runs: release them first.
+def _reset_namespace(demo: Demo) -> None:
+    """A fresh demo namespace, so every run starts from the same state."""
+    # Active Remediations of a previous run keep kopf's finalizer while no operator runs: release them first.
     for name in demo.kubectl("get", "remediations", "-n", NAMESPACE, "-o", "name", check=False).split():
         demo.kubectl(
             "patch", name, "-n", NAMESPACE, "--type=merge", "-p", '{"metadata":{"finalizers":null}}', check=False
@@ -193,23 +304,27 @@ def run(timeout: float) -> int:
         }
     )
 
-    port = _free_port()
-    log = workdir / "operator.log"
-    env = {
-        **os.environ,
-        "KUBECONFIG": str(kubeconfig),
-        "REMEDIATOR_NAMESPACES": NAMESPACE,
-        "REMEDIATOR_POLICY_NAMESPACE": NAMESPACE,
-        "REMEDIATOR_METRICS_PORT": str(port),
-        "REMEDIATOR_PEERING": "remediator-demo",
-    }
-    exe = shutil.which("remediator") or sys.executable
-    argv = [exe, "run"] if exe != sys.executable else [sys.executable, "-m", "remediator.cli", "run"]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+def run(timeout: float) -> int:
+    cluster = DevCluster()
+    operator = DemoOperator(cluster.dir)
     try:
-        _wait_ready(port, proc, log)
-        print(f"== operator running (log: {log}, metrics: http://127.0.0.1:{port}/metrics)")
+        kubeconfig = cluster.up()
+    except DevClusterError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    demo = Demo(kubeconfig)
+    print(f"== local control plane up (KUBECONFIG={kubeconfig})")
+    if operator.stop():
+        print("== stopped the previous demo's operator")
+    try:
+        demo.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(REPO / "crds"))
+        demo.kubectl("wait", "--for=condition=Established", "--timeout=60s", "-f", str(REPO / "crds"))
+        # The approval admission policy (docs/security.md) names the CRDs' resources, so it follows them.
+        demo.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(REPO / "manifests" / "admission"))
+        _reset_namespace(demo)
+        port = operator.start(kubeconfig)
+        print(f"== operator running in the background (log: {operator.log}, metrics: http://127.0.0.1:{port}/metrics)")
         for name, (what, first, _) in SCENARIOS.items():
             print(f"   deploy {name:<9} {what}")
             demo.apply(first)
@@ -219,15 +334,46 @@ def run(timeout: float) -> int:
                 print(f"   roll out {name} -> {second['spec']['template']['spec']['containers'][0]['image']}")
                 demo.apply(second)
         _stall_one_search_pod(demo)
-        _watch(demo, timeout, settled_on={"PendingApproval"})
-        _approve_all(demo)
-        return _watch(demo, timeout)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        _watch(demo, timeout, until=_all_proposed)
+        _approve(demo, DEMO_APPROVES)
+        _watch(demo, timeout, until=_approved_ones_final)
+    except (RuntimeError, subprocess.TimeoutExpired) as err:  # DemoError, and kubectl failing or hanging
+        operator.stop()
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        # Stopped half-way: nothing worth keeping runs on (the control plane stays, as `cluster up` leaves it).
+        operator.stop()
+        print("\ninterrupted: the demo's operator is stopped; `make demo` starts over", file=sys.stderr)
+        return 130
+    rc = _summary(demo)
+    _next_steps(operator, kubeconfig)
+    return rc
+
+
+def down() -> int:
+    """Stop the demo's operator and the local control plane (the state directory stays)."""
+    cluster = DevCluster()
+    stopped = DemoOperator(cluster.dir).stop()
+    print("demo operator stopped" if stopped else "no demo operator was running", file=sys.stderr)
+    try:
+        cluster.down()
+    except DevClusterError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"local control plane stopped (state kept in {cluster.dir})", file=sys.stderr)
+    return 0
+
+
+def _next_steps(operator: DemoOperator, kubeconfig: Path) -> None:
+    print(
+        f"\n== still running: the local control plane and the operator (log: {operator.log})\n"
+        f'   {", ".join(WAITS_FOR_YOU)} wait for you. Try next (README.md, "After the demo", says what each does):\n'
+    )
+    print("\n".join(f"   {line}" for line in NEXT_STEPS.splitlines()))
+    if kubeconfig != Path("~/.kube-remediator/dev-cluster/kubeconfig").expanduser():
+        print(f"\n   (this cluster's kubeconfig is {kubeconfig})")
+    print("\n   stop everything: make demo-down   (or: remediator-dev demo down)")
 
 
 def _stall_one_search_pod(demo: Demo) -> None:
@@ -246,12 +392,12 @@ def _stall_one_search_pod(demo: Demo) -> None:
         time.sleep(1)
 
 
-def _approve_all(demo: Demo) -> None:
+def _approve(demo: Demo, workloads: tuple[str, ...]) -> None:
     """What an SRE does after reading each proposal's evidence: approve it, as themselves (the admission
     policy checks that the approver names the caller)."""
     me = demo.kubectl("auth", "whoami", "-o", "jsonpath={.status.userInfo.username}").strip()
     for rem in demo.remediations():
-        if (rem.get("status") or {}).get("phase") == "PendingApproval":
+        if rem["spec"]["target"]["name"] in workloads and _phase(rem) == "PendingApproval":
             name = rem["metadata"]["name"]
             print(f"   approve {name} as {me}: {rem['status'].get('reason')}")
             demo.kubectl(
@@ -266,63 +412,80 @@ def _approve_all(demo: Demo) -> None:
             )
 
 
-def _watch(demo: Demo, timeout: float, settled_on: set[str] | None = None) -> int:
-    end = time.monotonic() + timeout
+def _phase(rem: dict[str, Any]) -> str:
+    return str((rem.get("status") or {}).get("phase") or "")
+
+
+def _all_proposed(rems: list[dict[str, Any]]) -> bool:
+    """Every scenario has its Remediation, and each is final or waits for approval."""
+    targets = {r["spec"]["target"]["name"] for r in rems}
+    return targets >= set(SCENARIOS) and all(_phase(r) in FINAL | {"PendingApproval"} for r in rems)
+
+
+def _approved_ones_final(rems: list[dict[str, Any]]) -> bool:
+    """The demo's approvals have run their course; the rest still wait for the reader (or are final)."""
+    return _all_proposed(rems) and all(_phase(r) in FINAL for r in rems if r["spec"]["target"]["name"] in DEMO_APPROVES)
+
+
+def _watch(demo: Demo, timeout: float, until: Callable[[list[dict[str, Any]]], bool]) -> None:
+    start = time.monotonic()
     last = ""
-    while time.monotonic() < end:
+    while time.monotonic() - start < timeout:
         table = demo.kubectl("get", "remediations", "-n", NAMESPACE)
         if table != last:
-            print(f"\n== kubectl get remediations -n {NAMESPACE}   (t+{int(timeout - (end - time.monotonic()))}s)")
+            print(f"\n== kubectl get remediations -n {NAMESPACE}   (t+{int(time.monotonic() - start)}s)")
             print(table.rstrip())
             last = table
-        rems = demo.remediations()
-        targets = {r["spec"]["target"]["name"] for r in rems}
-        settled = all((r.get("status") or {}).get("phase") in FINAL | (settled_on or set()) for r in rems)
-        if targets >= set(SCENARIOS) and settled:
-            break
+        if until(demo.remediations()):
+            return
         time.sleep(2)
-    return _summary(demo) if settled_on is None else 0
+    print(f"\n== not settled after {timeout:.0f} s (--timeout); the summary shows where each one is")
 
 
-def _summary(demo: Demo) -> int:
-    rems = {r["spec"]["target"]["name"]: r for r in demo.remediations()}
-    events = {e["spec"]["target"]["name"]: e for e in demo.errorevents()}
-    print("\n== summary")
-    print(f"{'workload':<10} {'detected':<27} {'classified':<22} {'proposed':<16} {'phase':<16} outcome")
-    missing = 0
+def summary_rows(events: dict[str, dict[str, Any]], rems: dict[str, dict[str, Any]]) -> tuple[list[list[str]], int]:
+    """The summary table's rows, one per scenario, and how many scenarios led to no Remediation."""
+    rows, missing = [], 0
     for name, (what, _, _) in SCENARIOS.items():
         ee, rem = events.get(name), rems.get(name)
         if ee is None:
-            print(f"{name:<10} not detected ({what})")
+            rows.append([name, f"not detected ({what})", "-", "-", "-", ""])
             missing += 1
             continue
         cls = (ee.get("status") or {}).get("classification") or {}
         detected = f"{ee['spec'].get('reason', '?')} x{ee['spec'].get('count', 1)}"
         classified = f"{cls.get('errorType', '?')} {cls.get('confidence', 0):.2f}"
         if rem is None:
-            print(f"{name:<10} {detected:<27} {classified:<22} {'-':<16} {(ee.get('status') or {}).get('phase', '?')}")
+            rows.append([name, detected, classified, "-", (ee.get("status") or {}).get("phase", "?"), ""])
             missing += 1
             continue
         status = rem.get("status") or {}
         outcome = (status.get("outcome") or {}).get("message") or status.get("message", "")
-        print(
-            f"{name:<10} {detected:<27} {classified:<22} {rem['spec']['action']:<16} "
-            f"{status.get('phase', '?'):<16} {outcome[:90]}"
-        )
-    phases = [(r.get("status") or {}).get("phase") for r in rems.values()]
+        if name in WAITS_FOR_YOU and _phase(rem) == "PendingApproval":
+            outcome = "waits for you (below)"
+        rows.append([name, detected, classified, rem["spec"]["action"], _phase(rem) or "?", outcome[:90]])
+    return rows, missing
+
+
+def _summary(demo: Demo) -> int:
+    rems = {r["spec"]["target"]["name"]: r for r in demo.remediations()}
+    events = {e["spec"]["target"]["name"]: e for e in demo.errorevents()}
+    rows, missing = summary_rows(events, rems)
+    print("\n== summary")
+    print(format_table(["workload", "detected", "classified", "proposed", "phase", "outcome"], rows))
+    phases = [_phase(r) for r in rems.values()]
     print(
         f"\n{len(events)} ErrorEvents, {len(rems)} Remediations: "
-        + ", ".join(f"{p} {phases.count(p)}" for p in sorted({str(p) for p in phases}))
+        + ", ".join(f"{p} {phases.count(p)}" for p in sorted(set(phases)))
     )
-    print(f"pending ones wait for: kubectl annotate remediation NAME -n {NAMESPACE} remediator.dev/approve=true")
     return 1 if missing else 0
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="remediator demo", description=__doc__)
+    parser = argparse.ArgumentParser(prog="remediator-dev demo", description=__doc__)
+    parser.add_argument("action", nargs="?", choices=["up", "down"], default="up", help="up (default) or down")
     parser.add_argument("--timeout", type=float, default=240, help="seconds to wait for the scenarios to settle")
     args = parser.parse_args(argv)
-    return run(args.timeout)
+    return down() if args.action == "down" else run(args.timeout)
 
 
 if __name__ == "__main__":

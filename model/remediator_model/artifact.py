@@ -131,7 +131,15 @@ def load(path: str | Path | None = None) -> tuple[TrainedModel, dict[str, Any]]:
         if f not in sums or not fp.exists():
             raise ArtifactError(f"artifact file {f} missing")
         if _sha256(fp) != sums[f]:
-            raise ArtifactError(f"checksum mismatch for {f}: the artifact was modified or corrupted")
+            raise ArtifactError(
+                f"checksum mismatch for {f} in {p}: the artifact was modified or corrupted; "
+                + (
+                    "rebuild the shipped one with `python -m remediator_model.build_default` (or git checkout it)"
+                    if p.resolve() == DEFAULT_DIR.resolve()
+                    else "copy it again from where it was built, or rebuild it "
+                    "(`python -m remediator_model.build_default` for the shipped one)"
+                )
+            )
     if tuple(meta["error_types"]) != ERROR_TYPES or tuple(meta["actions"]) != ACTIONS:
         raise ArtifactError("artifact taxonomy does not match this library version")
     try:

@@ -9,12 +9,18 @@ import time
 from pathlib import Path
 from typing import Any
 
-from remediator_model.data import DataError, parse_event_fields, read_jsonl
+from remediator_model.data import STDIO, DataError, parse_event_fields, read_jsonl
+
+EXIT_CODES = """exit codes:
+  0  done
+  2  bad arguments or input (the message names the line or field; nothing was written)
+  3  the model artifact cannot be used (missing, wrong format, or failing its checksum)"""
+EXIT_BAD_INPUT, EXIT_BAD_ARTIFACT = 2, 3
 
 
-def _err(msg: str) -> int:
+def _err(msg: str, code: int = EXIT_BAD_INPUT) -> int:
     print(f"error: {msg}", file=sys.stderr)
-    return 2
+    return code
 
 
 def _log(msg: str) -> None:
@@ -83,6 +89,18 @@ def _read_events(path: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     return rows
 
 
+def _prediction_fields(p: Any) -> dict[str, Any]:
+    return {
+        "error_type": p.error_type,
+        "action": p.action,
+        "confidence": p.confidence,
+        "model_version": p.model_version,
+        "runner_up": p.runner_up,
+        "runner_up_confidence": p.runner_up_confidence,
+        "explanation": p.explanation,
+    }
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     from remediator_model.predict import Classifier, ErrorInput
 
@@ -91,22 +109,67 @@ def cmd_predict(args: argparse.Namespace) -> int:
     preds = clf.predict_batch(
         [ErrorInput(ev["reason"], ev["exit_code"], ev["message"], ev["logs"], ev["source"]) for _, ev in rows]
     )
-    tmp = Path(str(args.output) + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        for (rec, _), p in zip(rows, preds, strict=True):
-            out = dict(rec)
-            out.update(
-                error_type=p.error_type,
-                action=p.action,
-                confidence=p.confidence,
-                model_version=p.model_version,
-                runner_up=p.runner_up,
-                runner_up_confidence=p.runner_up_confidence,
-                explanation=p.explanation,
-            )
-            f.write(json.dumps(out) + "\n")
-    tmp.replace(args.output)
-    _log(f"wrote {len(preds)} predictions to {args.output}")
+    lines = [json.dumps({**rec, **_prediction_fields(p)}) + "\n" for (rec, _), p in zip(rows, preds, strict=True)]
+    if args.output == STDIO:
+        sys.stdout.writelines(lines)
+        sys.stdout.flush()
+    else:
+        # Written whole or not at all: a failed run never leaves half a file under the output's name.
+        tmp = Path(str(args.output) + ".tmp")
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.writelines(lines)
+        tmp.replace(args.output)
+    _log(f"wrote {len(preds)} predictions to {'standard output' if args.output == STDIO else args.output}")
+    return 0
+
+
+def _one_error(args: argparse.Namespace) -> dict[str, Any]:
+    """The error to classify: from the flags, or else one JSON object on standard input."""
+    if any(v is not None for v in (args.message, args.reason, args.exit_code, args.logs)):
+        rec: Any = {
+            "message": args.message,
+            "reason": args.reason,
+            "exit_code": args.exit_code,
+            "logs": args.logs,
+            "source": args.source,
+        }
+        return parse_event_fields(rec, 1, "flags")
+    nothing = "nothing to classify: give --message, --reason or --exit-code, or pipe one JSON object in"
+    if sys.stdin.isatty():
+        raise DataError(nothing)
+    text = sys.stdin.read()
+    if not text.strip():
+        raise DataError(f"{nothing} (standard input was empty)")
+    try:
+        rec = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"standard input is not one JSON object ({exc.msg} at line {exc.lineno})") from None
+    return parse_event_fields(rec, 1, "<stdin>")
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    from remediator_model.predict import Classifier, ErrorInput
+
+    ev = _one_error(args)  # bad input fails before the model loads
+    p = Classifier.load(args.model).predict(
+        ErrorInput(ev["reason"], ev["exit_code"], ev["message"], ev["logs"], ev["source"])
+    )
+    if args.output == "json":
+        fields = _prediction_fields(p)
+        fields["action_probabilities"] = dict(p.action_probabilities)
+        print(json.dumps(fields, indent=1))
+        return 0
+    rows = [
+        ("type", p.error_type),
+        ("action", f"{p.action} (confidence {p.confidence:.2f})"),
+        ("runner-up", f"{p.runner_up} ({p.runner_up_confidence:.2f})"),
+    ]
+    if p.action_probabilities:
+        # The three most likely fixes: what the operator weighs against what it observes.
+        rows.append(("fixes", ", ".join(f"{a} {prob:.2f}" for a, prob in p.action_probabilities[:3])))
+    rows += [("why", p.explanation), ("model", p.model_version)]
+    width = max(len(k) for k, _ in rows)
+    print("\n".join(f"{k:<{width}}  {v}" for k, v in rows))
     return 0
 
 
@@ -134,13 +197,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="remediator model", description="Train, run and evaluate the error classifier.")
     sub = p.add_subparsers(dest="command", required=True)
-    t = sub.add_parser("train", help="train a model and write an artifact directory")
+    t = sub.add_parser("train", help="train a model and write an artifact directory", epilog=EXIT_CODES)
     t.add_argument(
         "--data",
         required=True,
         action="append",
-        help="'builtin' (seed corpus), a JSONL file or a directory of JSONL files; repeat to combine "
-        "(e.g. --data builtin --data feedback.jsonl)",
+        help="'builtin' (seed corpus), a JSONL file ('-': standard input) or a directory of JSONL files; repeat to "
+        "combine (e.g. --data builtin --data feedback.jsonl)",
     )
     t.add_argument("--out", required=True, help="artifact directory to write")
     t.add_argument("--n", type=int, default=36000, help="size of the builtin seed corpus (default 36000)")
@@ -166,13 +229,29 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--validate", help="labelled JSONL to evaluate the trained model on (metrics stored in metadata)")
     t.add_argument("--version", help="artifact version string (default: date + data hash)")
     t.set_defaults(fn=cmd_train)
-    pr = sub.add_parser("predict", help="classify events from a JSONL file")
-    pr.add_argument("--input", required=True)
-    pr.add_argument("--output", required=True)
+    pr = sub.add_parser("predict", help="classify events from a JSONL file", epilog=EXIT_CODES)
+    pr.add_argument("--input", required=True, help="JSON Lines, one event per line ('-': standard input)")
+    pr.add_argument("--output", required=True, help="JSON Lines with the predictions added ('-': standard output)")
     pr.add_argument("--model", help="artifact directory (default: the artifact shipped in the package)")
     pr.set_defaults(fn=cmd_predict)
-    ev = sub.add_parser("evaluate", help="evaluate on labelled JSONL and write a report")
-    ev.add_argument("--data", required=True)
+    cl = sub.add_parser(
+        "classify",
+        help="classify one error given by flags, or one JSON object on standard input",
+        description="Classify one error: from --message/--reason/--exit-code/--logs, or else from one JSON object "
+        'on standard input (e.g. {"reason": "OOMKilled", "exit_code": 137}).',
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    cl.add_argument("--message", help="the error message")
+    cl.add_argument("--reason", help="the Kubernetes reason (CrashLoopBackOff, OOMKilled, ...)")
+    cl.add_argument("--exit-code", type=int, help="the container's exit code")
+    cl.add_argument("--logs", help="the tail of the container's log")
+    cl.add_argument("--source", default="user", help="cluster, user, api or alert (default user)")
+    cl.add_argument("--model", help="artifact directory (default: the artifact shipped in the package)")
+    cl.add_argument("-o", "--output", choices=("text", "json"), default="text", help="text (default) or json")
+    cl.set_defaults(fn=cmd_classify)
+    ev = sub.add_parser("evaluate", help="evaluate on labelled JSONL and write a report", epilog=EXIT_CODES)
+    ev.add_argument("--data", required=True, help="labelled JSON Lines ('-': standard input)")
     ev.add_argument("--report", required=True, help="directory for metrics.json, PNGs and report.html")
     ev.add_argument("--model", help="artifact directory (default: the artifact shipped in the package)")
     ev.add_argument("--baseline", action="store_true", help="evaluate the keyword-rule baseline instead of the model")
@@ -198,7 +277,7 @@ def main(argv: list[str]) -> int:
         from remediator_model.artifact import ArtifactError
 
         if isinstance(exc, ArtifactError):
-            return _err(str(exc))
+            return _err(str(exc), EXIT_BAD_ARTIFACT)
         raise
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -48,18 +50,28 @@ def parse_event_fields(rec: Any, line: int, path: str | None = None) -> dict[str
     return out
 
 
+STDIO = "-"  # where a file is taken, "-" means standard input (or output)
+
+
 def read_jsonl(path: str | Path) -> list[tuple[int, dict[str, Any]]]:
-    """(line number, object) for every non-blank line; malformed JSON raises DataError naming the line."""
-    rows = []
+    """(line number, object) for every non-blank line of `path` ("-": standard input); malformed JSON raises
+    DataError naming the line."""
+    if str(path) == STDIO:
+        return _parse_jsonl(sys.stdin, "<stdin>")
     with open(path, encoding="utf-8") as f:
-        for i, raw in enumerate(f, start=1):
-            if not raw.strip():
-                continue
-            try:
-                obj = json.loads(raw)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"invalid JSON ({exc.msg} at column {exc.colno})", i, str(path)) from None
-            if not isinstance(obj, dict):
-                raise DataError("expected a JSON object", i, str(path))
-            rows.append((i, obj))
+        return _parse_jsonl(f, str(path))
+
+
+def _parse_jsonl(lines: Iterable[str], name: str) -> list[tuple[int, dict[str, Any]]]:
+    rows = []
+    for i, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"invalid JSON ({exc.msg} at column {exc.colno})", i, name) from None
+        if not isinstance(obj, dict):
+            raise DataError("expected a JSON object", i, name)
+        rows.append((i, obj))
     return rows

@@ -17,7 +17,7 @@ from sklearn.linear_model import SGDClassifier
 
 from remediator_model.calibrate import Calibration, softmax
 from remediator_model.corpus import generate
-from remediator_model.data import DataError, parse_event_fields, read_jsonl
+from remediator_model.data import STDIO, DataError, parse_event_fields, read_jsonl
 from remediator_model.features import FeatureConfig, Featurizer
 from remediator_model.fit_calibration import fit_isotonic, fit_temperature
 from remediator_model.linear import LinearModel
@@ -84,7 +84,7 @@ def example_from_record(rec: dict[str, Any], line: int, path: str | None, feedba
 
 
 def load_examples(data: str, cfg: TrainConfig) -> list[TrainExample]:
-    """`builtin` (seed corpus), a JSONL file, or a directory of JSONL files."""
+    """`builtin` (seed corpus), a JSONL file ("-": standard input), or a directory of JSONL files."""
     if data == "builtin":
         return [
             TrainExample(
@@ -101,6 +101,8 @@ def load_examples(data: str, cfg: TrainConfig) -> list[TrainExample]:
             )
             for e in generate(cfg.builtin_n, cfg.seed)
         ]
+    if data == STDIO:
+        return [example_from_record(rec, line, "<stdin>", cfg.feedback_weight) for line, rec in read_jsonl(data)]
     p = Path(data)
     files = sorted(p.glob("*.jsonl")) if p.is_dir() else [p]
     if not files or not all(f.exists() for f in files):

@@ -12,7 +12,7 @@ import json
 import re
 import sys
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -120,19 +120,39 @@ def summary(report: Sequence[Row]) -> dict[str, Any]:
     }
 
 
+def align(table: Sequence[Sequence[str]], right: Collection[int] = ()) -> list[str]:
+    """One line per row, each column as wide as its longest cell (two spaces apart); the columns numbered in
+    `right` are right-aligned, and the last column carries no trailing padding."""
+    if not table:
+        return []
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    lines = []
+    for row in table:
+        cells = [
+            cell.rjust(w) if i in right else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return lines
+
+
+def format_table(headers: Sequence[str], table: Sequence[Sequence[str]], right: Collection[int] = ()) -> str:
+    """`headers` and `table` as aligned text columns (see align)."""
+    return "\n".join(align([list(headers), *table], right))
+
+
 def render(report: Sequence[Row]) -> str:
     """A table, one line per Remediation, with its evidence indented under it."""
-    head = f"{'NAMESPACE/NAME':40} {'TARGET':28} {'TYPE -> ACTION':34} {'CONF':>5} {'OUTCOME':12} RESULT"
-    lines = [head]
+    table = [["NAMESPACE/NAME", "TARGET", "TYPE -> ACTION", "CONF", "OUTCOME", "RESULT"]]
     for r in report:
-        decided = f"{r.error_type} -> {r.action}"
         result = r.result or r.reason
         if r.human:
             result += f" (human: {r.human})"
-        lines.append(
-            f"{r.namespace + '/' + r.name:40.40} {r.target:28.28} {decided:34.34} {r.confidence:5.2f} "
-            f"{r.outcome:12} {result}"
-        )
+        decided = f"{r.error_type} -> {r.action}"
+        table.append([f"{r.namespace}/{r.name}", r.target, decided, f"{r.confidence:.2f}", r.outcome, result])
+    aligned = align(table, right={3})
+    lines = [aligned[0]]
+    for r, line in zip(report, aligned[1:], strict=True):
+        lines.append(line)
         lines.extend(f"    evidence: {e}" for e in r.evidence)
     s = summary(report)
     lines.append("")
@@ -147,7 +167,11 @@ def render(report: Sequence[Row]) -> str:
 
 
 def main(argv: Sequence[str]) -> int:
-    parser = argparse.ArgumentParser(prog="remediator report", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="remediator report",
+        description=__doc__.split("\n\n")[0],
+        epilog="exit codes: 0 printed; 2 bad arguments, no kubeconfig, no API server, or the CRDs not installed",
+    )
     parser.add_argument("--since", default="24h", help="how far back (e.g. 90m, 24h, 7d; default 24h)")
     parser.add_argument("--namespace", "-n", help="one namespace (default: all the kubeconfig may list)")
     parser.add_argument("--output", "-o", choices=("table", "json"), default="table")
@@ -157,9 +181,18 @@ def main(argv: Sequence[str]) -> int:
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    from remediator.adapters.kube import Kube, api_client
+    from remediator.adapters.kube import Kube, NoCluster, api_client, cluster_problem
 
-    kube = Kube(api_client())
+    try:
+        client = api_client()
+    except NoCluster as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    problem = cluster_problem(client)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    kube = Kube(client)
     report = rows(kube.list_cr(api.REMEDIATIONS, args.namespace), since)
     if args.output == "json":
         print(json.dumps({"rows": [asdict(r) for r in report], "summary": summary(report)}, indent=1))

@@ -4,13 +4,50 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import socket
 import sys
 
 import kopf
 from pydantic import ValidationError
 
 from remediator import handlers  # noqa: F401  (registers the handlers)
-from remediator.settings import load
+from remediator.adapters.kube import NoCluster, api_client, cluster_problem
+from remediator.settings import Settings, load
+from remediator_model import artifact
+from remediator_model.artifact import ArtifactError
+
+
+def preflight(settings: Settings) -> str | None:
+    """What would stop the operator in its first seconds, as one sentence saying what to do; None when fine.
+    Checked before kopf starts, whose own reaction is a retry loop with a traceback every minute."""
+    if settings.metrics_port and not port_free(settings.metrics_port):
+        return (
+            f"port {settings.metrics_port} (--metrics-port, for /metrics and /healthz) is in use by another "
+            "process: stop it, or choose another port with --metrics-port N (REMEDIATOR_METRICS_PORT); 0 turns it off"
+        )
+    try:
+        artifact.load(settings.model_path)
+    except ArtifactError as err:
+        return f"the model artifact cannot be used: {err}"
+    try:
+        client = api_client()
+    except NoCluster as err:
+        return str(err)
+    try:
+        return cluster_problem(client)
+    finally:
+        client.close()
+
+
+def port_free(port: int) -> bool:
+    """True when the metrics server could bind `port` (as it does: all addresses, SO_REUSEADDR)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("0.0.0.0", port))
+        except OSError:
+            return False
+        return True
 
 
 def run(args: argparse.Namespace) -> int:
@@ -18,6 +55,10 @@ def run(args: argparse.Namespace) -> int:
         settings = load(args)
     except ValidationError as err:
         print(f"error: invalid settings:\n{err}", file=sys.stderr)
+        return 2
+    problem = preflight(settings)
+    if problem:
+        print(f"error: {problem}", file=sys.stderr)
         return 2
     if settings.mongodb_uri is None:
         print("note: no MongoDB configured; feedback stays in the Remediations' status", file=sys.stderr)

@@ -18,10 +18,19 @@ def run(args: argparse.Namespace) -> int:
             print(f"local control plane is up; use it with:\n  export KUBECONFIG={kubeconfig}", file=sys.stderr)
             print(kubeconfig)
         elif args.action == "down":
+            from remediator_dev.demo import DemoOperator
+
+            # The demo's operator would only retry against a stopped API server: it goes first.
+            if DemoOperator(cluster.dir).stop():
+                print("demo operator stopped", file=sys.stderr)
             cluster.down()
             print("local control plane stopped (state kept in " + str(cluster.dir) + ")", file=sys.stderr)
         else:
+            from remediator_dev.demo import DemoOperator
+
             report = cluster.status()
+            demo_pid = DemoOperator(cluster.dir).pid()
+            report["demo-operator"] = f"running (pid {demo_pid})" if demo_pid else "not running"
             width = max(map(len, report))
             for key, value in report.items():
                 print(f"{key:<{width}}  {value}")

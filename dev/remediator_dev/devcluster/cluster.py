@@ -77,6 +77,19 @@ def _alive(pid: int) -> bool:
         return True
 
 
+def _runs(pid: int | None, component: str) -> bool:
+    """True while `pid` is alive and is `component` (its argv[0] names the binary): a pid recorded by an
+    earlier boot or a crashed run may belong to another process by now, which must be neither trusted nor
+    signalled."""
+    if pid is None or not _alive(pid):
+        return False
+    try:
+        argv0 = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0", 1)[0].decode(errors="replace")
+    except OSError:
+        return False
+    return Path(argv0).name == component
+
+
 @dataclass
 class State:
     ports: dict[str, int] = field(default_factory=dict)
@@ -86,8 +99,14 @@ class State:
     def load(cls, path: Path) -> State:
         if not path.exists():
             return cls()
-        data = json.loads(path.read_text())
-        return cls(ports=dict(data.get("ports", {})), pids=dict(data.get("pids", {})))
+        try:
+            data = json.loads(path.read_text())
+            return cls(ports=dict(data.get("ports", {})), pids=dict(data.get("pids", {})))
+        except (ValueError, TypeError, AttributeError) as err:
+            raise DevClusterError(
+                f"{path} is unreadable ({err}): a stale state directory (an interrupted run or another version); "
+                f"remove it (rm -rf {path.parent}) and run `remediator-dev cluster up` again"
+            ) from None
 
     def save(self, path: Path) -> None:
         tmp = path.with_suffix(".tmp")
@@ -124,8 +143,7 @@ class DevCluster:
         self._write_kubeconfig(state)
         deadline = time.monotonic() + timeout
         for name in components:
-            pid = state.pids.get(name)
-            if pid is None or not _alive(pid):
+            if not _runs(state.pids.get(name), name):
                 state.pids[name] = self._start(name, bins, state)
                 state.save(self._state_path)
             self._wait_ready(name, state, deadline)
@@ -142,7 +160,7 @@ class DevCluster:
         state = State.load(self._state_path)
         for name in reversed((*COMPONENTS, METRICS_SERVER)):
             pid = state.pids.pop(name, None)
-            if pid is not None:
+            if pid is not None and _runs(pid, name):
                 _terminate(pid)
         if self._state_path.exists():
             state.save(self._state_path)
@@ -152,7 +170,7 @@ class DevCluster:
         report = {}
         for name in (*COMPONENTS, METRICS_SERVER):
             pid = state.pids.get(name)
-            if pid and _alive(pid):
+            if _runs(pid, name):
                 report[name] = f"running (pid {pid})"
             else:
                 built = name in self._components()
@@ -181,8 +199,7 @@ class DevCluster:
         for name in _PORT_NAMES:
             port = state.ports.get(name)
             owner = _PORT_OWNER[name]
-            owner_pid = state.pids.get(owner)
-            if port is None or (not (owner_pid and _alive(owner_pid)) and not _port_free(port)):
+            if port is None or (not _runs(state.pids.get(owner), owner) and not _port_free(port)):
                 state.ports[name] = _free_port()
         state.save(self._state_path)
 
@@ -319,7 +336,7 @@ class DevCluster:
 
     # -- readiness ------------------------------------------------------------------------------------
     def _all_running(self, state: State) -> bool:
-        return all((pid := state.pids.get(n)) is not None and _alive(pid) for n in self._components())
+        return all(_runs(state.pids.get(n), n) for n in self._components())
 
     def _ssl(self) -> ssl.SSLContext:
         ctx = ssl.create_default_context(cafile=str(self._pki.ca_cert))
@@ -393,9 +410,24 @@ class DevCluster:
                 return
             pid = state.pids.get(name)
             if pid is not None and not _alive(pid):
-                raise DevClusterError(f"{name} exited during start-up:\n{self._log_tail(name)}")
+                raise DevClusterError(f"{name} exited during start-up{self._stale_hint(name)}")
             time.sleep(0.2)
-        raise DevClusterError(f"{name} was not ready in time:\n{self._log_tail(name)}")
+        raise DevClusterError(f"{name} was not ready in time{self._stale_hint(name)}")
+
+    def _stale_hint(self, name: str) -> str:
+        """What to do about a component that did not start, from its log."""
+        tail = self._log_tail(name)
+        if "address already in use" in tail:
+            advice = (
+                "another process took one of its ports after `up` chose them: run `remediator-dev cluster up` "
+                "again (it chooses free ports for the ones taken)"
+            )
+        else:
+            advice = (
+                "if the state directory is stale (an interrupted run, another version), run "
+                f"`remediator-dev cluster down`, remove it (rm -rf {self.dir}) and try again"
+            )
+        return f" (log: {self.log_path(name)}): {advice}. Last lines:\n{tail}"
 
     def _log_tail(self, name: str, lines: int = 30) -> str:
         try:

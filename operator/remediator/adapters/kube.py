@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -15,6 +16,7 @@ from typing import Any, TypeVar
 from kubernetes import client
 from kubernetes import config as kube_config
 from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import HTTPError
 
 from remediator import api, metrics
 from remediator.adapters.usage import PodUsage, PodUsageMap
@@ -42,13 +44,61 @@ def _api_errors(operation: str) -> Iterator[None]:
         raise
 
 
+class NoCluster(RuntimeError):
+    """No cluster to talk to, or not one prepared for kube-remediator; the message says what to do."""
+
+
 def api_client() -> client.ApiClient:
     """A client for the cluster the operator runs in, else the current kubeconfig's."""
     try:
         kube_config.load_incluster_config()
     except kube_config.ConfigException:
-        kube_config.load_kube_config()
+        try:
+            # KUBECONFIG as it is now (the library reads it once, at import).
+            kube_config.load_kube_config(config_file=os.environ.get("KUBECONFIG") or None)
+        except (kube_config.ConfigException, OSError) as err:
+            where = os.environ.get("KUBECONFIG") or "~/.kube/config"
+            raise NoCluster(
+                f"no kubeconfig to use ({where}: {err}) and not running in a cluster: set KUBECONFIG to your "
+                "cluster's kubeconfig (the local one: `remediator-dev cluster up`, then "
+                "`export KUBECONFIG=~/.kube-remediator/dev-cluster/kubeconfig`)"
+            ) from None
     return client.ApiClient()
+
+
+# What kube-remediator reads and writes; without them there is nothing to watch.
+OWN_RESOURCES = (api.ERROREVENTS, api.REMEDIATIONS, api.POLICIES)
+
+
+def cluster_problem(kube_api: client.ApiClient) -> str | None:
+    """None when the API server answers and serves the CRDs; else one sentence saying what to do."""
+    host = kube_api.configuration.host
+    try:
+        found = client.CustomObjectsApi(kube_api).get_api_resources(GROUP, VERSION, _request_timeout=10)
+    except ApiException as err:
+        if err.status == 404:
+            return (
+                f"the kube-remediator CRDs ({GROUP}/{VERSION}) are not installed in the cluster at {host}: "
+                "install them with `kubectl apply -f crds/` (the Helm chart installs them too)"
+            )
+        if err.status in (401, 403):
+            return (
+                f"the API server at {host} refused these credentials ({err.status} {err.reason}): "
+                "check the kubeconfig's user, or the operator's ServiceAccount"
+            )
+        return f"the API server at {host} answered {err.status} {err.reason} when asked for {GROUP}/{VERSION}"
+    except (HTTPError, OSError) as err:
+        return (
+            f"cannot reach the API server at {host} ({type(err).__name__}): is the cluster running? "
+            "(the local one: `remediator-dev cluster status`)"
+        )
+    names = {r.name for r in found.resources or ()}
+    missing = [r for r in OWN_RESOURCES if r not in names]
+    if missing:
+        return (
+            f"the cluster at {host} lacks the CRDs for {', '.join(missing)}: install them with `kubectl apply -f crds/`"
+        )
+    return None
 
 
 class Kube:

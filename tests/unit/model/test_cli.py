@@ -1,4 +1,6 @@
+import io
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -119,3 +121,88 @@ def test_provenance_urls_in_source_are_not_used_as_event_source(small_artifact: 
     ra, rb = (json.loads(x) for x in out.read_text().splitlines())
     assert ra["source"] == a["source"]  # passed through untouched
     assert (ra["error_type"], ra["confidence"]) == (rb["error_type"], rb["confidence"])
+
+
+# -- shell conventions: "-" is standard input/output; one error from flags or stdin; exit codes ---------------
+class _Stdin(io.StringIO):
+    def __init__(self, text: str, tty: bool = False) -> None:
+        super().__init__(text)
+        self._tty = tty
+
+    def isatty(self) -> bool:
+        return self._tty
+
+
+def test_predict_dash_reads_stdin_and_writes_stdout_not_a_file_named_dash(
+    small_artifact: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.stdin", _Stdin("\n".join(json.dumps(r) for r in LINES) + "\n"))
+    assert main(["predict", "--input", "-", "--output", "-", "--model", str(small_artifact)]) == 0
+    captured = capsys.readouterr()
+    rows = [json.loads(x) for x in captured.out.splitlines()]
+    assert [r["id"] for r in rows] == ["a", "b"] and all("action" in r for r in rows)
+    assert "standard output" in captured.err
+    assert not (tmp_path / "-").exists() and not (tmp_path / "-.tmp").exists()
+
+
+def test_classify_takes_one_error_from_flags_and_prints_a_readable_result(
+    small_artifact: Path, capsys: pytest.CaptureFixture
+) -> None:
+    argv = ["classify", "--reason", "OOMKilled", "--exit-code", "137", "--model", str(small_artifact)]
+    assert main(argv) == 0
+    lines = dict(line.split(None, 1) for line in capsys.readouterr().out.splitlines())
+    assert lines["type"] == "oom" and lines["action"].startswith("increase_memory (confidence ")
+    assert lines["model"] == "test-1"
+
+
+def test_classify_reads_a_json_object_from_stdin_and_prints_json_for_scripts(
+    small_artifact: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    monkeypatch.setattr("sys.stdin", _Stdin(json.dumps({"reason": "OOMKilled", "exit_code": 137})))
+    assert main(["classify", "-o", "json", "--model", str(small_artifact)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["error_type"] == "oom" and out["model_version"] == "test-1"
+    assert set(out["action_probabilities"]) >= {"increase_memory"}
+
+
+@pytest.mark.parametrize(
+    ("stdin", "message"),
+    [
+        (_Stdin("", tty=True), "nothing to classify: give --message"),
+        (_Stdin(""), "standard input was empty"),
+        (_Stdin("{not json"), "not one JSON object"),
+        (_Stdin("[1, 2]"), "expected a JSON object"),
+        (_Stdin('{"exit_code": "boom"}'), "exit_code"),
+    ],
+)
+def test_classify_bad_input_is_exit_2_with_what_to_do(
+    small_artifact: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+    stdin: _Stdin,
+    message: str,
+) -> None:
+    monkeypatch.setattr("sys.stdin", stdin)
+    assert main(["classify", "--model", str(small_artifact)]) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err and captured.out == ""
+
+
+def test_a_model_failing_its_checksum_is_exit_3_and_says_what_to_do(
+    small_artifact: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    broken = tmp_path / "model"
+    shutil.copytree(small_artifact, broken)
+    target = next(p for p in broken.iterdir() if p.suffix == ".npy")
+    data = target.read_bytes()
+    target.write_bytes(data[:-1] + bytes([data[-1] ^ 0xFF]))  # one flipped byte
+    assert main(["classify", "--reason", "OOMKilled", "--model", str(broken)]) == 3
+    err = capsys.readouterr().err
+    assert "checksum mismatch" in err and "build_default" in err
+
+
+def test_exit_codes_are_in_the_help(capsys: pytest.CaptureFixture) -> None:
+    assert main(["classify", "--help"]) == 0
+    help_text = capsys.readouterr().out
+    assert "exit codes:" in help_text and "3  the model artifact" in help_text

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from remediator.report import parse_since, render, rows, summary
+from remediator.report import format_table, parse_since, render, rows, summary
 
 NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -48,3 +48,24 @@ def test_rows_say_what_was_done_and_what_dry_run_would_have_done() -> None:
     text = render(report)
     assert "evidence: the Pods show the claimed oom" in text and "(human: incorrect)" in text
     assert "shop/old" not in text  # older than --since
+
+
+def test_tables_align_to_their_longest_cell() -> None:
+    lines = format_table(
+        ["A", "B", "N"], [["CreateContainerConfigError x2", "b1", "1.5"], ["y", "longer value", "10"]], right={2}
+    ).splitlines()
+    # every column starts at the same offset on every line, however long a cell is
+    b_starts = {line.index(cell) for line, cell in zip(lines, ["B", "b1", "longer value"], strict=True)}
+    assert len(b_starts) == 1 and b_starts.pop() == len("CreateContainerConfigError x2") + 2
+    assert [line[-4:] for line in lines] == ["   N", " 1.5", "  10"]  # right-aligned, no trailing spaces
+    assert all(line == line.rstrip() for line in lines)
+
+
+def test_the_report_keeps_long_names_whole_and_aligned() -> None:
+    long_name = "deployment-a-very-long-workload-name-crash-0123abcd"
+    report = rows(
+        [_rem(long_name, "2026-12-01T11:00:00Z", "rollback", phase="PendingApproval"), *REMS], NOW - parse_since("24h")
+    )
+    table = [line for line in render(report).splitlines() if line.startswith(("NAMESPACE", "shop/"))]
+    assert any(f"shop/{long_name} " in line for line in table)  # not cut at a fixed width
+    assert len({line.index("Deployment/web") for line in table[1:]}) == 1
