@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import socket
 import sys
+import time
 
 import kopf
 from pydantic import ValidationError
@@ -39,6 +41,23 @@ def preflight(settings: Settings) -> str | None:
         client.close()
 
 
+# An API server that is down or restarting at start-up is waited for, briefly, rather than turned into a pod
+# restart loop whose back-off outlasts the outage; configuration problems stop at once.
+STARTUP_WAIT_SECONDS = 60.0
+_TRANSIENT = re.compile(r"cannot reach the API server|answered 5\d\d")
+
+
+def preflight_waiting(settings: Settings, wait: float = STARTUP_WAIT_SECONDS, interval: float = 5.0) -> str | None:
+    """preflight(), retried while the only problem is an unreachable or failing API server (up to `wait`)."""
+    deadline = time.monotonic() + wait
+    problem = preflight(settings)
+    while problem and _TRANSIENT.search(problem) and time.monotonic() + interval < deadline:
+        print(f"note: {problem}; retrying for up to {wait:.0f} s", file=sys.stderr)
+        time.sleep(interval)
+        problem = preflight(settings)
+    return problem
+
+
 def port_free(port: int) -> bool:
     """True when the metrics server could bind `port` (as it does: all addresses, SO_REUSEADDR)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -56,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     except ValidationError as err:
         print(f"error: invalid settings:\n{err}", file=sys.stderr)
         return 2
-    problem = preflight(settings)
+    problem = preflight_waiting(settings)
     if problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2

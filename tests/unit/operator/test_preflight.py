@@ -16,7 +16,7 @@ import pytest
 
 from remediator.adapters.kube import NoCluster, api_client, cluster_problem
 from remediator.cli import main
-from remediator.run import preflight
+from remediator.run import preflight, preflight_waiting
 from remediator.settings import Settings
 
 ALL = ["errorevents", "remediations", "remediationpolicies"]
@@ -160,3 +160,23 @@ def test_a_model_artifact_failing_its_checksum_stops_run_with_how_to_rebuild(
     assert problem is not None and "checksum mismatch" in problem and "rebuild it" in problem
     assert main(["run", "--metrics-port", "0", "--model-path", str(broken)]) == 2
     assert "checksum mismatch" in capsys.readouterr().err
+
+
+def test_run_waits_briefly_for_an_api_server_that_is_down_and_not_for_a_configuration_problem(
+    no_cluster_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    _kubeconfig(no_cluster_env, f"http://127.0.0.1:{port}", monkeypatch)
+    problem = preflight_waiting(Settings(metrics_port=0), wait=0.5, interval=0.1)
+    assert problem is not None and "cannot reach the API server" in problem
+    assert "retrying for up to" in capsys.readouterr().err  # it retried before giving up
+
+    server = _discovery_server(None)  # the CRDs are not installed: no waiting helps, stop at once
+    try:
+        _kubeconfig(no_cluster_env, f"http://127.0.0.1:{server.server_address[1]}", monkeypatch)
+        problem = preflight_waiting(Settings(metrics_port=0), wait=30, interval=5)
+        assert problem is not None and "CRDs" in problem and "retrying" not in capsys.readouterr().err
+    finally:
+        server.shutdown()
