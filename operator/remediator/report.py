@@ -106,17 +106,26 @@ def rows(remediations: Iterable[Mapping[str, Any]], since: dt.datetime) -> list[
     return sorted(out, key=lambda r: (r.namespace, r.name))
 
 
+def _precision(report: Sequence[Row]) -> dict[str, str]:
+    applied = [r for r in report if r.outcome == "applied" and r.result in ("Succeeded", "Failed")]
+    judged = [r for r in report if r.outcome == "would-apply" and r.human in ("correct", "incorrect")]
+    return {
+        "applied_succeeded": f"{sum(r.result == 'Succeeded' for r in applied)}/{len(applied)}",
+        "would_apply_judged_correct": f"{sum(r.human == 'correct' for r in judged)}/{len(judged)}",
+    }
+
+
 def summary(report: Sequence[Row]) -> dict[str, Any]:
     """Counts per outcome and action, and the precision that can be read so far: of the applied changes, the
-    share verification judged Succeeded; of the would-apply ones, the share a human marked correct."""
-    applied = [r for r in report if r.outcome == "applied" and r.result in ("Succeeded", "Failed")]
-    judged = [r for r in report if r.outcome == "would-apply" and r.human]
+    share verification judged Succeeded; of the would-apply ones, the share a human marked correct (disputed
+    verdicts count in neither). The same per namespace, since each team judges its own."""
+    namespaces = sorted({r.namespace for r in report})
     return {
         "remediations": len(report),
         "by_outcome": dict(Counter(r.outcome for r in report)),
         "by_action": dict(Counter(f"{r.outcome}:{r.action}" for r in report)),
-        "applied_succeeded": f"{sum(r.result == 'Succeeded' for r in applied)}/{len(applied)}",
-        "would_apply_judged_correct": f"{sum(r.human == 'correct' for r in judged)}/{len(judged)}",
+        **_precision(report),
+        "by_namespace": {ns: _precision([r for r in report if r.namespace == ns]) for ns in namespaces},
     }
 
 
@@ -163,6 +172,10 @@ def render(report: Sequence[Row]) -> str:
         f"applied and verified: {s['applied_succeeded']} succeeded; "
         f"would-apply judged by a human: {s['would_apply_judged_correct']} correct"
     )
+    if len(s["by_namespace"]) > 1:
+        per_ns = [[ns, p["applied_succeeded"], p["would_apply_judged_correct"]] for ns, p in s["by_namespace"].items()]
+        lines.append("")
+        lines.append(format_table(["NAMESPACE", "APPLIED SUCCEEDED", "WOULD-APPLY JUDGED CORRECT"], per_ns, {1, 2}))
     return "\n".join(lines)
 
 

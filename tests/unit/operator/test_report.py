@@ -69,3 +69,18 @@ def test_the_report_keeps_long_names_whole_and_aligned() -> None:
     table = [line for line in render(report).splitlines() if line.startswith(("NAMESPACE", "shop/"))]
     assert any(f"shop/{long_name} " in line for line in table)  # not cut at a fixed width
     assert len({line.index("Deployment/web") for line in table[1:]}) == 1
+
+
+def test_precision_is_given_per_namespace_so_each_team_judges_its_own() -> None:
+    other = _rem("theirs", "2026-12-01T11:50:00Z", "rollback", phase="Skipped", reason="DryRun",
+                 change={"dryRun": True}, judgments=[{"by": "bo", "label": "correct"}])
+    other["metadata"]["namespace"] = "payments"
+    both = [{"by": "a", "label": "correct"}, {"by": "b", "label": "incorrect"}]
+    disputed = _rem("split", "2026-12-01T11:55:00Z", "rollback", phase="Skipped", reason="DryRun",
+                    change={"dryRun": True}, judgments=both)
+    s = summary(rows([*REMS, other, disputed], NOW - parse_since("24h")))
+    assert s["by_namespace"]["payments"] == {"applied_succeeded": "0/0", "would_apply_judged_correct": "1/1"}
+    assert s["by_namespace"]["shop"] == {"applied_succeeded": "1/1", "would_apply_judged_correct": "0/1"}
+    assert s["would_apply_judged_correct"] == "1/2"  # a disputed verdict counts in neither
+    text = render(rows([*REMS, other], NOW - parse_since("24h")))
+    assert "NAMESPACE  APPLIED SUCCEEDED  WOULD-APPLY JUDGED CORRECT" in text
