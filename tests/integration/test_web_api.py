@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +54,7 @@ class World:
     cluster: Cluster
     a: str
     b: str
-    tokens: dict[str, str]
+    tokens: dict[str, str] = field(repr=False)
     users: dict[str, str]
     custom: client.CustomObjectsApi
 
@@ -384,13 +384,13 @@ def test_feedback_sets_the_annotations_as_the_caller(web: TestClient, world: Wor
     assert annotations[api.CORRECT_ACTION] == "increase_memory" and annotations[api.CORRECT_TYPE] == "oom"
     assert annotations[api.FEEDBACK_BY] == world.users["writer"]
     assert annotations[api.FEEDBACK_COMMENT] == "it was the heap"
-    for bad, field in (
+    for bad, at_fault in (
         ({**body, "feedbackBy": "alice"}, "feedbackBy"),
         ({**body, "verdict": "correct"}, "body"),
         ({**body, "correctAction": "delete_everything"}, "correctAction"),
     ):
         r = web.post("/feedback", json=bad, headers=world.auth("writer"))
-        assert r.status_code == 422 and field in r.json()["message"], r.text
+        assert r.status_code == 422 and at_fault in r.json()["message"], r.text
     assert (
         world.get(api.REMEDIATIONS, world.a, name)["metadata"]["annotations"][api.FEEDBACK_BY] == world.users["writer"]
     )
