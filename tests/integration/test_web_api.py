@@ -550,3 +550,47 @@ def test_errors_and_alerts_are_classified_by_the_operator(
         "image_pull",
         "permission_denied",
     }
+
+
+# -- `remediator api` as a process, over real HTTP -------------------------------------------------------------------
+def test_remediator_api_runs_against_a_kubeconfig(cluster: Cluster, world: World, tmp_path: Path) -> None:
+    import os
+    import sys
+    import urllib.error
+    import urllib.request
+
+    from tests.fixtures.procs import ManagedProcess, free_port, port_open
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REMEDIATOR_")}
+    proc = ManagedProcess(
+        "remediator-api",
+        [sys.executable, "-m", "remediator.cli", "api", "--kubeconfig", str(cluster.kubeconfig), "--port", str(port)],
+        log_path=tmp_path / "api.log",
+        env={**env, "PYTHONUNBUFFERED": "1"},
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    proc.start(ready=lambda: port_open(port), timeout=60)
+    try:
+        base = f"http://127.0.0.1:{port}"
+
+        def post(path: str, body: dict[str, Any], token: str | None) -> tuple[int, dict[str, Any]]:
+            headers = {"Content-Type": "application/json"}
+            if token:
+                headers["Authorization"] = f"Bearer {token}"
+            req = urllib.request.Request(base + path, json.dumps(body).encode(), headers, method="POST")
+            try:
+                with urllib.request.urlopen(req, timeout=10) as resp:
+                    return resp.status, json.loads(resp.read())
+            except urllib.error.HTTPError as err:
+                return err.code, json.loads(err.read())
+
+        assert wait_for(lambda: urllib.request.urlopen(base + "/readyz", timeout=2).status == 200, 30, "ready")
+        status, out = post("/predict", {"namespace": world.a, "reason": "ImagePullBackOff"}, world.tokens["writer"])
+        assert status == 200 and out["prediction"]["errorType"] == "image_pull", out
+        status, out = post("/errors", error_body(world.a, message="from the process"), world.tokens["writer"])
+        assert status == 202 and world.get(api.ERROREVENTS, world.a, out["name"])["spec"]["source"] == "api"
+        assert post("/predict", {"namespace": world.a, "message": "x"}, None)[0] == 401
+        assert post("/predict", {"namespace": world.a, "message": "x"}, world.tokens["nobody"])[0] == 403
+    finally:
+        proc.stop()

@@ -10,6 +10,7 @@ import logging
 import re
 import threading
 import time
+import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Protocol
@@ -253,6 +254,15 @@ def create_app(deps: Deps) -> FastAPI:
         found, who = deps.tokens.get(token)
         metrics.TOKEN_CACHE.labels("hit" if found else "miss").inc()
         if not found:
+            # A TokenReview per unknown token: bounded per client address too, so a flood of made-up tokens
+            # costs the API server at most the same rate as one caller's requests.
+            source = request.client.host if request.client else "unknown"
+            allowed, wait = deps.limiter.allow(f"tokenreview:{source}")
+            if not allowed:
+                metrics.RATE_LIMITED.inc()
+                raise HTTPProblem(
+                    429, "too many new tokens from this address", {"Retry-After": str(max(1, round(wait)))}
+                )
             with metrics.AUTH_SECONDS.labels("tokenreview").time():
                 who = kube.token_review(token)
             deps.tokens.put(token, who)
@@ -381,7 +391,9 @@ def create_app(deps: Deps) -> FastAPI:
                 spec[key] = value
         if body.context:
             spec["context"] = dict(body.context)
-        name = _errorevent_name(body.namespace, spec)
+        # With a timestamp the same report names the same object (a retry is idempotent); without one every
+        # call is a new occurrence.
+        name = _errorevent_name(body.namespace, spec, "" if body.timestamp is not None else uuid.uuid4().hex)
         obj = {
             "apiVersion": api.API_VERSION,
             "kind": "ErrorEvent",
@@ -580,9 +592,9 @@ def _label(value: str) -> str:
     return value[:52].rstrip("-.") + "-" + hashlib.sha256(value.encode()).hexdigest()[:10]
 
 
-def _errorevent_name(namespace: str, spec: dict[str, Any]) -> str:
+def _errorevent_name(namespace: str, spec: dict[str, Any], nonce: str = "") -> str:
     """api-<kind>-<name>-<hash>: the same report (target, text, time) names the same object."""
-    digest = hashlib.sha256(json.dumps([namespace, spec], sort_keys=True).encode()).hexdigest()[:10]
+    digest = hashlib.sha256(json.dumps([namespace, spec, nonce], sort_keys=True).encode()).hexdigest()[:10]
     target = spec["target"]
     stem = re.sub(r"[^a-z0-9-]+", "-", f"{target['kind']}-{target['name']}".lower())
     stem = re.sub("-{2,}", "-", stem).strip("-")[: 63 - len("api--") - len(digest)].rstrip("-") or "workload"
