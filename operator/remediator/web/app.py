@@ -405,8 +405,9 @@ def create_app(deps: Deps) -> FastAPI:
             },
             "spec": spec,
         }
+        created: dict[str, Any] | None = None
         try:
-            kube.create(who, api.ERROREVENTS, body.namespace, obj)
+            created = kube.create(who, api.ERROREVENTS, body.namespace, obj)
         except ApiError as err:
             if err.status != 409:
                 raise
@@ -416,10 +417,15 @@ def create_app(deps: Deps) -> FastAPI:
                 raise HTTPProblem(
                     409, f"ErrorEvent {body.namespace}/{name} exists and was reported by someone else"
                 ) from err
-        ee = wait_for(
-            lambda: kube.get(who, api.ERROREVENTS, body.namespace, name),
-            lambda o: bool(o.get("status", {}).get("classification")),
-            cfg.wait_seconds if wait is None else wait,
+        seconds = cfg.wait_seconds if wait is None else wait
+        ee = (
+            created  # just created: nothing to read back when the caller does not wait
+            if created is not None and seconds <= 0
+            else wait_for(
+                lambda: kube.get(who, api.ERROREVENTS, body.namespace, name),
+                lambda o: bool(o.get("status", {}).get("classification")),
+                seconds,
+            )
         )
         out = _error_out(body.namespace, name, ee)
         if out.classification is None:
