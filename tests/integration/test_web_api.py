@@ -528,6 +528,14 @@ def test_errors_and_alerts_are_classified_by_the_operator(
     assert out["classification"]["errorType"] == "oom" and out["remediation"], out
     assert w.get(api.REMEDIATIONS, namespace, out["remediation"])["spec"]["target"]["name"] == "web"
 
+    # feedback through the API takes the annotations' path: the operator records the caller's judgment in status
+    verdict = {"namespace": namespace, "name": out["remediation"], "verdict": "incorrect", "correctAction": "rollback"}
+    r = web.post("/feedback", json=verdict, headers=w.auth("writer"))
+    assert r.status_code == 200 and r.json()["recorded"] is True, r.text
+    [judgment] = w.get(api.REMEDIATIONS, namespace, out["remediation"])["status"]["judgments"]
+    assert judgment["by"] == w.users["writer"] and judgment["label"] == "incorrect"
+    assert judgment.get("correctAction") == "rollback" and judgment.get("verified") is True, judgment
+
     body = payload("notready_and_mismatch.json", namespace)
     body["alerts"][1]["labels"]["deployment"] = "web"
     r = web.post("/alertmanager", json=body, headers=w.auth("writer"))
