@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Protocol, TypeVar
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.encoders import jsonable_encoder
@@ -240,6 +240,13 @@ def create_app(deps: Deps) -> FastAPI:
                 status_code=503,
                 headers={"Retry-After": "30"},
             )
+        if exc.status == 401:  # our own credentials, not the caller's
+            log.error("the API server refused this service's credentials: %s", exc.message)
+            return JSONResponse(
+                {"message": "the API service's own credentials were refused"},
+                status_code=503,
+                headers={"Retry-After": "30"},
+            )
         status = exc.status if exc.status in (400, 403, 404, 409, 422) else 400
         return JSONResponse({"message": exc.message or exc.reason}, status_code=status)
 
@@ -264,7 +271,7 @@ def create_app(deps: Deps) -> FastAPI:
                     429, "too many new tokens from this address", {"Retry-After": str(max(1, round(wait)))}
                 )
             with metrics.AUTH_SECONDS.labels("tokenreview").time():
-                who = kube.token_review(token)
+                who = _ours(lambda: kube.token_review(token), "review tokens (create tokenreviews)")
             deps.tokens.put(token, who)
         if who is None:
             raise HTTPProblem(401, "the bearer token is not valid for this cluster", challenge)
@@ -282,7 +289,10 @@ def create_app(deps: Deps) -> FastAPI:
 
     def authorize(who: Identity, verb: str, plural: str, namespace: str = "", name: str = "") -> None:
         with metrics.AUTH_SECONDS.labels("subjectaccessreview").time():
-            access = kube.access_review(who, verb, plural, namespace, name)
+            access = _ours(
+                lambda: kube.access_review(who, verb, plural, namespace, name),
+                "review access (create subjectaccessreviews)",
+            )
         if not access.allowed:
             where = f"in namespace {namespace}" if namespace else "cluster-wide"
             obj = f"{plural}.{api.GROUP}" + (f" {name!r}" if name else "")
@@ -584,6 +594,18 @@ def create_app(deps: Deps) -> FastAPI:
     app.add_middleware(BodyLimit, limit=cfg.max_body_bytes)
     app.add_middleware(Metrics, routes=routes)
     return app
+
+
+T = TypeVar("T")
+
+
+def _ours(call: Callable[[], T], what: str) -> T:
+    """A review is this service's own request: its refusal is our misconfiguration (503), not the caller's."""
+    try:
+        return call()
+    except ApiError as err:
+        log.error("this service may not %s: %s", what, err.message)
+        raise HTTPProblem(503, f"the API service may not {what}: see docs/api.md", {"Retry-After": "30"}) from err
 
 
 # -- helpers ----------------------------------------------------------------------------------------------------

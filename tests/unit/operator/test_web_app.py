@@ -100,3 +100,23 @@ def test_predict_without_a_model_is_503_not_500() -> None:
     )
     assert r.status_code == 503
     assert client(kube).get("/readyz").status_code == 503
+
+
+@pytest.mark.parametrize("step", ["token_review", "access_review"])
+def test_a_review_refused_to_this_service_is_503_not_the_callers_403(step: str) -> None:
+    kube = FakeKube({"tok": Identity("alice")})
+
+    def refuse(*_: Any, **__: Any) -> Any:
+        raise ApiError(403, "Forbidden", f"{step} is forbidden: User system:serviceaccount:kr:api cannot create")
+
+    setattr(kube, step, refuse)
+    r = client(kube).post("/errors", json=ERROR, headers={"Authorization": "Bearer tok"})
+    assert r.status_code == 503, r.text
+    assert "system:serviceaccount" not in r.json()["message"]  # our configuration is not the caller's business
+
+
+def test_our_own_credentials_refused_is_503() -> None:
+    kube = FakeKube({"tok": Identity("alice")})
+    kube.fail = ApiError(401, "Unauthorized", "Unauthorized")
+    r = client(kube).post("/errors", json=ERROR, headers={"Authorization": "Bearer tok"})
+    assert r.status_code == 503
