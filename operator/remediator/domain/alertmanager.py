@@ -122,11 +122,23 @@ def _context(labels: Mapping[str, str], annotations: Mapping[str, str], fingerpr
     return ctx
 
 
+def _exported(labels: dict[str, str]) -> dict[str, str]:
+    """Without honor_labels, Prometheus renames the object's labels that clash with the scrape target's to
+    exported_<name> (namespace, pod, container of kube-state-metrics itself): the object's win."""
+    out = dict(labels)
+    for key in ("namespace", "pod", "container"):
+        exported = labels.get(f"exported_{key}", "").strip()
+        if exported:
+            out[key] = exported
+            out.pop(f"exported_{key}")
+    return out
+
+
 def map_alert(
     alert: Mapping[str, Any], common_labels: Mapping[str, str] | None = None
 ) -> AlertEvent | Ignored | Resolved:
     """One alert of the payload: the ErrorEvent it becomes, or why it becomes none."""
-    labels = {**(common_labels or {}), **_str_map(alert.get("labels"))}
+    labels = _exported({**(common_labels or {}), **_str_map(alert.get("labels"))})
     annotations = _str_map(alert.get("annotations"))
     alertname = labels.get("alertname", "") or "unnamed"
     status = str(alert.get("status") or "")

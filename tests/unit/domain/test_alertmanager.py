@@ -153,3 +153,15 @@ def test_everything_is_cut_to_the_crd_limits() -> None:
     assert len(ctx) <= 32 and all(len(k) <= 63 and len(v) <= 256 for k, v in ctx.items())
     assert "firstSeen" not in ev.spec  # Alertmanager's zero time is no time
     assert len(ev.name) <= 63
+
+
+def test_exported_labels_name_the_object_not_the_scraped_exporter() -> None:
+    # kube-state-metrics scraped without honor_labels: its own namespace/pod/container are the plain labels
+    labels = {"alertname": "KubePodCrashLooping", "namespace": "monitoring", "pod": "kube-state-metrics-0",
+              "container": "kube-state-metrics", "exported_namespace": "shop", "exported_pod": "web-1",
+              "exported_container": "web", "reason": "CrashLoopBackOff"}  # fmt: skip
+    ev = am.map_alert({"status": "firing", "labels": labels, "fingerprint": "ab", "startsAt": "2026-12-02T00:00:00Z"})
+    assert isinstance(ev, am.AlertEvent)
+    assert ev.namespace == "shop"
+    assert ev.spec["target"] == {"kind": "Pod", "name": "web-1", "podName": "web-1", "containerName": "web"}
+    assert not any(k.startswith("exported_") for k in ev.spec["context"])
