@@ -278,7 +278,7 @@ def create_app(deps: Deps) -> FastAPI:
         denied = set(who.groups) & set(cfg.denied_groups)
         if denied:
             raise HTTPProblem(403, f"members of {sorted(denied)} may not use the API; use kubectl")
-        allowed, wait = deps.limiter.allow(who.username)
+        allowed, wait = deps.limiter.allow(f"user:{who.username}")
         if not allowed:
             metrics.RATE_LIMITED.inc()
             raise HTTPProblem(429, "too many requests from this caller", {"Retry-After": str(max(1, round(wait)))})
