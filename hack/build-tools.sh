@@ -12,6 +12,7 @@ FERRETDB_VERSION=v1.24.2
 HELM_VERSION=v3.19.5
 KUBECONFORM_VERSION=v0.7.0
 ACTIONLINT_VERSION=v1.7.12
+HEY_VERSION=v0.1.4           # HTTP load generator for bench/api_latency.py (not part of the default set)
 
 CACHE="${REMEDIATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-remediator}"
 BIN="$CACHE/bin"
@@ -130,6 +131,7 @@ build_one() {
     helm) install_plain helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" ;;
     kubeconform) install_plain kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION" ;;
     actionlint) install_plain actionlint github.com/rhysd/actionlint/cmd/actionlint "$ACTIONLINT_VERSION" ;;
+    hey) install_plain hey github.com/rakyll/hey "$HEY_VERSION" ;;
     *) echo "unknown tool: $1" >&2; exit 2 ;;
   esac
 }

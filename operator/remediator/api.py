@@ -70,6 +70,9 @@ CORRECT_TYPE = f"{GROUP}/correct-type"
 # Who judged: the API server's user name of the request that set the feedback annotations, checked by the
 # admission policy (manifests/admission/remediator-approval.yaml, rule 4); one judgment per person is kept.
 FEEDBACK_BY = f"{GROUP}/feedback-by"
+# A free comment with the verdict (the HTTP API's POST /feedback sets it; at most 1024 characters). Not read by
+# the operator: for the people who review judgments.
+FEEDBACK_COMMENT = f"{GROUP}/feedback-comment"
 IGNORE = f"{GROUP}/ignore"
 # kopf keeps its progress and diff-base under this prefix, apart from ours, so changes of our annotations
 # reach the handlers (kopf ignores changes under its own prefix).

@@ -13,6 +13,12 @@ def _run(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def _api(args: argparse.Namespace) -> int:
+    from remediator.web.server import run
+
+    return run(args)
+
+
 def _model(argv: list[str]) -> int:
     import importlib
 
@@ -31,6 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_arguments(operator)
     operator.add_argument("--verbose", action="store_true", help="log what kopf does")
     operator.set_defaults(func=_run)
+
+    web = sub.add_parser("api", help="run the HTTP API (POST /errors, /predict, /feedback, ...; docs/api.md)")
+    from remediator.web.server import add_arguments as add_api_arguments
+
+    add_api_arguments(web)
+    web.set_defaults(func=_api)
 
     sub.add_parser("model", help="train, evaluate and run the error classifier", add_help=False)
     sub.add_parser(

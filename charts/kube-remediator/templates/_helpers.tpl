@@ -41,6 +41,11 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/component: operator
 {{- end }}
 
+{{- define "kube-remediator.apiSelectorLabels" -}}
+{{ include "kube-remediator.selectorLabels" . }}
+app.kubernetes.io/component: api
+{{- end }}
+
 {{- define "kube-remediator.trainingSelectorLabels" -}}
 {{ include "kube-remediator.selectorLabels" . }}
 app.kubernetes.io/component: training
