@@ -381,8 +381,9 @@ def cmd_decide(args: argparse.Namespace, cluster: Cluster, out: Out) -> int:
     verb = "approve" if approve else "reject"
     updated = cluster.patch_remediation(ns, name, body, f"{verb} remediation {name} in namespace {ns}")
     summary = (
-        f"remediation.{api.GROUP}/{name} {verb}d by {me} (generation {generation}: {spec.get('action')} of "
-        f"{render.target_text(spec)})" + (f": {reason}" if reason else "")
+        f"remediation.{api.GROUP}/{name} {verb.rstrip('e')}ed by {me} "
+        f"(generation {generation}: {spec.get('action')} of {render.target_text(spec)})"
+        + (f": {reason}" if reason else "")
     )
     if approve and me in ((rem.get("status") or {}).get("requestedBy") or []):
         out.note(
@@ -398,7 +399,11 @@ def cmd_decide(args: argparse.Namespace, cluster: Cluster, out: Out) -> int:
         phase_now = render.phase_of(now)
         cond = _condition(now, api.Condition.ANNOTATIONS_VALID)
         if cond.get("status") == "False" and cond != before:
-            return False, f"the operator refused the {verb}al: {cond.get('reason')}: {cond.get('message')}"
+            return (
+                False,
+                f"the operator refused the {'approval' if approve else 'rejection'}: "
+                f"{cond.get('reason')}: {cond.get('message')}",
+            )
         if phase_now in DECIDABLE:
             return None
         ok = (phase_now != api.Phase.REJECTED) if approve else phase_now == api.Phase.REJECTED

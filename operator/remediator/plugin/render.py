@@ -40,7 +40,7 @@ def clean(text: object, *, keep_newlines: bool = False) -> str:
             out.append(char)
         elif char in "\n\t":
             out.append(" ")
-        elif char in _BIDI or (unicodedata.category(char) in ("Cc", "Cf") and char not in "\u00ad\u200d"):
+        elif char in _BIDI or (unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") and char not in "\u00ad\u200d"):
             out.append(_escape(char))
         else:
             out.append(char)
@@ -220,7 +220,8 @@ def first_evidence(rem: Mapping[str, Any]) -> str:
     evidence = (rem.get("status") or {}).get("evidence") or []
     if not evidence:
         return "-"
-    return str(evidence[0]).splitlines()[0] if str(evidence[0]).strip() else "-"
+    first = str(evidence[0]).split("\n", 1)[0]
+    return first if first.strip() else "-"
 
 
 LIST_HEADERS = ("NAMESPACE", "NAME", "TARGET", "ACTION", "CONFIDENCE", "PHASE", "REASON", "AGE", "EVIDENCE")
