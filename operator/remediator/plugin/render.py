@@ -385,7 +385,9 @@ def explain(
         doc.field("Parameters", json.dumps(params, sort_keys=True, ensure_ascii=False))
     doc.field("Error type", spec.get("errorType"))
     doc.field("Confidence", confidence_text(spec.get("confidence")))
-    doc.field("Phase", phase, *PHASE_COLOURS.get(phase, ()))
+    doc.field(
+        "Phase", f"{phase} ({status['reason']})" if status.get("reason") else phase, *PHASE_COLOURS.get(phase, ())
+    )
     doc.field("Message", status.get("message"))
     doc.field("Origin", status.get("origin"))
     doc.field("Requested by", ", ".join(str(x) for x in status.get("requestedBy") or []) or None)
@@ -432,7 +434,7 @@ def explain(
     if not evidence:
         doc.item("none recorded", "dim")
 
-    doc.heading("Policy gates")
+    doc.heading("Policy gates and reasons")
     reasons = status.get("reasons") or ([status["reason"]] if status.get("reason") else [])
     for i, code in enumerate(reasons):
         doc.item(code, *(("bold",) if i == 0 else ()))
@@ -467,7 +469,7 @@ def explain(
         lines = diff(change.get("before"), change.get("after"), style)
         doc.raw(lines or ["(no difference recorded)"])
         if change.get("patches"):
-            doc.lines.append("  requests:")
+            doc.lines.append("  API requests (exact):")
             doc.raw(patch_lines(change["patches"], style))
         if change.get("evict"):
             doc.field("Evicts", ", ".join(str(p) for p in change["evict"]))
@@ -480,7 +482,7 @@ def explain(
             lines = diff(preview.before, preview.after, style, old="now", new="planned")
             doc.raw(lines or ["(changes nothing)"])
             if preview.patches:
-                doc.lines.append("  requests:")
+                doc.lines.append("  API requests (exact):")
                 doc.raw(patch_lines(preview.patches, style))
             if preview.evict:
                 doc.field("Evicts", ", ".join(preview.evict))
