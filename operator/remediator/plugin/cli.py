@@ -444,7 +444,7 @@ def cmd_feedback(args: argparse.Namespace, cluster: Cluster, out: Out) -> int:
     def taken(now: dict[str, Any]) -> tuple[bool, str] | None:
         for j in (now.get("status") or {}).get("judgments") or []:
             if j.get("by") == me and j.get("label") == label and j.get("correctAction") == args.action:
-                return True, f"recorded in status.judgments: {render.clean(j)}"
+                return True, f"recorded in status.judgments: {render.judgment_text(j)}"
         cond = _condition(now, api.Condition.FEEDBACK_VALID)
         if cond.get("status") == "False" and cond != before:
             return False, f"the operator refused the feedback: {cond.get('reason')}: {cond.get('message')}"

@@ -346,7 +346,7 @@ class _Doc:
         self.lines.extend(" " * indent + line for line in lines)
 
 
-def _judgment_text(j: Mapping[str, Any]) -> str:
+def judgment_text(j: Mapping[str, Any]) -> str:
     label = str(j.get("label", "?"))
     fixes = [str(j[k]) for k in ("correctType", "correctAction") if j.get(k)]
     who = str(j.get("by") or "(unverified)")
@@ -513,7 +513,7 @@ def explain(
             + (", stored" if feedback.get("recorded") else ", not stored yet"),
         )
     for j in judgments:
-        doc.item(_judgment_text(j))
+        doc.item(judgment_text(j))
     if not feedback.get("label") and not judgments:
         doc.item("none yet", "dim")
 
