@@ -249,6 +249,10 @@ class Out:
         if text:
             self.stdout.write(text + "\n")
 
+    def say(self, text: str) -> None:
+        """A one-line result built from cluster data: made inert like everything else the cluster wrote."""
+        self.stdout.write(render.clean(text) + "\n")
+
     def obj(self, obj: Any) -> None:
         self.stdout.write(render.dump(obj, self.fmt or "json") + "\n")
 
@@ -352,34 +356,45 @@ def cmd_decide(args: argparse.Namespace, cluster: Cluster, out: Out) -> int:
     approve = args.command == "approve"
     ns, name = _namespace(args, cluster), args.name  # validated by _validate
     reason = _check_reason(args.reason) if not approve and args.reason is not None else None
-    rem = _get(cluster, ns, name)
-    meta, spec = rem["metadata"], rem.get("spec") or {}
-    phase, generation = render.phase_of(rem), int(meta.get("generation") or 1)
-    if phase not in DECIDABLE:
-        raise PluginError(
-            f"remediation {name} is {phase}: only a Proposed or PendingApproval remediation can be "
-            f"{'approved' if approve else 'rejected'}",
-            EXIT_REFUSED,
-        )
-    if args.generation is not None and args.generation != generation:
-        raise PluginError(
-            f"you reviewed generation {args.generation}, but remediation {name} is at generation "
-            f"{generation} now: review it again (`{PROG} explain {name} -n {ns}`)",
-            EXIT_REFUSED,
-        )
-    me = cluster.whoami()
-    before = _condition(rem, api.Condition.ANNOTATIONS_VALID)
-    annotations: dict[str, str | None] = {
-        api.APPROVE: "true" if approve else None,
-        api.REJECT: None if approve else "true",
-        api.APPROVER: me,
-        api.APPROVED_GENERATION: str(generation),
-        api.REJECT_REASON: reason,  # null removes an earlier one
-    }
-    # resourceVersion makes the write conditional: refused (409) if anything changed since it was read.
-    body = {"metadata": {"resourceVersion": meta.get("resourceVersion"), "annotations": annotations}}
     verb = "approve" if approve else "reject"
-    updated = cluster.patch_remediation(ns, name, body, f"{verb} remediation {name} in namespace {ns}")
+    reviewed: int | None = args.generation  # what the user reviewed: --generation, else what we read first
+    for attempt in range(3):
+        rem = _get(cluster, ns, name)
+        meta, spec = rem["metadata"], rem.get("spec") or {}
+        phase, generation = render.phase_of(rem), int(meta.get("generation") or 1)
+        if phase not in DECIDABLE:
+            raise PluginError(
+                f"remediation {name} is {phase}: only a Proposed or PendingApproval remediation can be "
+                f"{'approved' if approve else 'rejected'}",
+                EXIT_REFUSED,
+            )
+        if reviewed is not None and reviewed != generation:
+            seen = "you reviewed" if args.generation is not None else "it was at"
+            raise PluginError(
+                f"{seen} generation {reviewed}, but remediation {name} is at generation {generation} now: "
+                f"review it again (`{PROG} explain {name} -n {ns}`)",
+                EXIT_REFUSED,
+            )
+        reviewed = generation
+        me = cluster.whoami()
+        before = _condition(rem, api.Condition.ANNOTATIONS_VALID)
+        annotations: dict[str, str | None] = {
+            api.APPROVE: "true" if approve else None,
+            api.REJECT: None if approve else "true",
+            api.APPROVER: me,
+            api.APPROVED_GENERATION: str(generation),
+            api.REJECT_REASON: reason,  # null removes an earlier one
+        }
+        # resourceVersion makes the write conditional: refused (409) if anything changed since it was read.
+        # The operator writes status meanwhile; the spec's generation is what an approval binds, so a
+        # conflict is retried after a fresh read, and refused above if the generation moved.
+        body = {"metadata": {"resourceVersion": meta.get("resourceVersion"), "annotations": annotations}}
+        try:
+            updated = cluster.patch_remediation(ns, name, body, f"{verb} remediation {name} in namespace {ns}")
+            break
+        except PluginError as err:
+            if err.kind != "conflict" or attempt == 2:
+                raise
     summary = (
         f"remediation.{api.GROUP}/{name} {verb.rstrip('e')}ed by {me} "
         f"(generation {generation}: {spec.get('action')} of {render.target_text(spec)})"
@@ -391,7 +406,7 @@ def cmd_decide(args: argparse.Namespace, cluster: Cluster, out: Out) -> int:
             "the operator waits for another approver"
         )
     if args.wait <= 0:
-        out.obj(updated) if out.fmt else out.text(summary)
+        out.obj(updated) if out.fmt else out.say(summary)
         return EXIT_OK
     out.note(summary)
 
@@ -414,7 +429,7 @@ def cmd_decide(args: argparse.Namespace, cluster: Cluster, out: Out) -> int:
     if out.fmt:
         out.obj(cluster.remediation(ns, name))
     if code == EXIT_OK:
-        out.note(message) if out.fmt else out.text(message)
+        out.note(message) if out.fmt else out.say(message)
     else:
         out.error(message)
     return code
@@ -431,12 +446,12 @@ def cmd_feedback(args: argparse.Namespace, cluster: Cluster, out: Out) -> int:
         api.CORRECT_TYPE: args.error_type,
         api.FEEDBACK_BY: me,
     }
-    body = {"metadata": {"resourceVersion": rem["metadata"].get("resourceVersion"), "annotations": annotations}}
+    body = {"metadata": {"annotations": annotations}}
     updated = cluster.patch_remediation(ns, name, body, f"give feedback on remediation {name} in namespace {ns}")
     fixes = " / ".join(x for x in (args.error_type, args.action) if x)
     summary = f"remediation.{api.GROUP}/{name} judged {label}{' -> ' + fixes if fixes else ''} by {me}"
     if args.wait <= 0:
-        out.obj(updated) if out.fmt else out.text(summary)
+        out.obj(updated) if out.fmt else out.say(summary)
         return EXIT_OK
     out.note(summary)
     before = _condition(rem, api.Condition.FEEDBACK_VALID)
@@ -454,7 +469,7 @@ def cmd_feedback(args: argparse.Namespace, cluster: Cluster, out: Out) -> int:
     if out.fmt:
         out.obj(cluster.remediation(ns, name))
     if code == EXIT_OK:
-        out.note(message) if out.fmt else out.text(message)
+        out.note(message) if out.fmt else out.say(message)
     else:
         out.error(message)
     return code
@@ -470,7 +485,6 @@ def cmd_pause(args: argparse.Namespace, cluster: Cluster, out: Out) -> int:
     patch: dict[str, Any] = {"annotations": {api.IGNORE: "true" if pause else None}}
     if not pause and api.IGNORE in (meta.get("labels") or {}):
         patch["labels"] = {api.IGNORE: None}  # the opt-out is read from labels too: resume clears both
-    patch["resourceVersion"] = meta.get("resourceVersion")
     updated = cluster.patch_target(
         kind, namespace, name, {"metadata": patch}, f"{'pause' if pause else 'resume'} {shown}"
     )
@@ -478,9 +492,9 @@ def cmd_pause(args: argparse.Namespace, cluster: Cluster, out: Out) -> int:
         out.obj(updated)
     elif pause:
         again = f"{PROG} resume {args.target or ''}".rstrip() + (f" -n {namespace}" if namespace else "")
-        out.text(f"{shown} paused: the operator leaves it alone until `{again}`")
+        out.say(f"{shown} paused: the operator leaves it alone until `{again}`")
     else:
-        out.text(f"{shown} resumed: the operator acts on its failures again")
+        out.say(f"{shown} resumed: the operator acts on its failures again")
     return EXIT_OK
 
 
@@ -503,6 +517,9 @@ def _validate(args: argparse.Namespace) -> None:
         raise UsageError(f"-A/--all-namespaces is for list only; name the namespace of {args.command} with -n")
     if args.as_group and not args.as_user:
         raise UsageError("--as-group needs --as USER")
+    for flag, value in (("--as", args.as_user), ("--as-group", args.as_group)):
+        if value is not None and (not value.strip() or render.clean(value) != value or len(value) > 1024):
+            raise UsageError(f"{flag} takes a user or group name without control characters")
     if getattr(args, "name", None) is not None:
         _check_name(args.name)
     if args.command in ("pause", "resume"):

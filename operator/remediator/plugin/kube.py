@@ -32,9 +32,9 @@ TIMEOUT = 20.0  # seconds per request: a hung API server must not hang a script
 class PluginError(Exception):
     """A failure to report as one sentence, with the exit code it maps to."""
 
-    def __init__(self, message: str, code: int = EXIT_REFUSED) -> None:
+    def __init__(self, message: str, code: int = EXIT_REFUSED, kind: str = "") -> None:
         super().__init__(message)
-        self.message, self.code = message, code
+        self.message, self.code, self.kind = message, code, kind  # kind: "conflict" for a 409
 
 
 @dataclass(frozen=True)
@@ -167,6 +167,7 @@ class Cluster:
                 f"cannot {what}: it changed since it was read ({message}); review it again "
                 "(`kubectl remediator explain NAME`) and retry",
                 EXIT_REFUSED,
+                kind="conflict",
             )
         if status == 422:
             return PluginError(f"the API server refused to {what}: {message}", EXIT_REFUSED)

@@ -119,6 +119,8 @@ class Run:
         ("pause", "web"),
         ("pause", "deployment/Web"),
         ("list", "--as-group", "admins"),
+        ("list", "--as", "alice\r\nImpersonate-Group: system:masters"),
+        ("list", "--as", ""),
         ("explain",),
         ("frobnicate",),
         ("list", "-o", "xml"),
@@ -262,14 +264,12 @@ def test_pause_a_workload_and_resume_clears_a_label_too() -> None:
     assert fake.patches[-1] == (
         "Deployment",
         "web",
-        {"metadata": {"annotations": {api.IGNORE: "true"}, "resourceVersion": "7"}},
+        {"metadata": {"annotations": {api.IGNORE: "true"}}},
     )
     fake.targets[("Deployment", "web")] = {"metadata": {"labels": {api.IGNORE: "true"}, "resourceVersion": "8"}}
     code, out, _ = Run(fake)("resume", "deployment/web")
     assert code == EXIT_OK and "resumed" in out
-    assert fake.patches[-1][2] == {
-        "metadata": {"annotations": {api.IGNORE: None}, "labels": {api.IGNORE: None}, "resourceVersion": "8"}
-    }
+    assert fake.patches[-1][2] == {"metadata": {"annotations": {api.IGNORE: None}, "labels": {api.IGNORE: None}}}
 
 
 def test_pause_without_a_target_pauses_the_namespace() -> None:
@@ -295,3 +295,36 @@ def test_explain_json_carries_the_remediation_the_errorevent_problem_and_the_pla
     doc = json.loads(out)
     assert code == EXIT_OK and doc["remediation"]["metadata"]["name"] == "grow"
     assert doc["plannedChange"]["after"] == {"m": "96Mi"} and doc["errorEvent"] is None
+
+
+def test_text_built_from_cluster_data_is_made_inert() -> None:
+    """Even the one-line results: a user name or a status message with escape sequences prints escaped."""
+    fake = FakeCluster(remediation(), me="eve\x1b]0;owned\x07")
+    code, out, _ = Run(fake)("approve", "grow")
+    assert code == EXIT_OK and "\x1b" not in out and "\\x1b]0;owned\\x07" in out
+
+
+def test_a_conflict_from_a_status_write_is_retried_and_a_moved_generation_is_refused() -> None:
+    fake = FakeCluster(remediation())
+    conflicts = [PluginError("changed", EXIT_REFUSED, kind="conflict")]
+    original = fake.patch_remediation
+
+    def flaky(namespace: str, name: str, body: dict[str, Any], what: str) -> dict[str, Any]:
+        if conflicts:
+            fake.rem["metadata"]["resourceVersion"] = "43"  # type: ignore[index]  # the operator wrote status
+            raise conflicts.pop()
+        return original(namespace, name, body, what)
+
+    fake.patch_remediation = flaky  # type: ignore[method-assign]
+    assert Run(fake)("approve", "grow")[0] == EXIT_OK
+    assert fake.patches[0][2]["metadata"]["resourceVersion"] == "43"
+
+    moved = FakeCluster(remediation())
+
+    def edited(namespace: str, name: str, body: dict[str, Any], what: str) -> dict[str, Any]:
+        moved.rem["metadata"]["generation"] = 4  # type: ignore[index]  # someone edited the spec meanwhile
+        raise PluginError("changed", EXIT_REFUSED, kind="conflict")
+
+    moved.patch_remediation = edited  # type: ignore[method-assign]
+    code, _, err = Run(moved)("approve", "grow")
+    assert code == EXIT_REFUSED and "it was at generation 3, but remediation grow is at generation 4" in err
