@@ -465,6 +465,8 @@ def explain(
         kind = "undone" if change.get("undone") else ("dry run only" if change.get("dryRun") else "applied")
         if phase == api.Phase.APPLYING and not change.get("dryRun"):
             kind = "being applied"
+        if not change.get("patches") and not change.get("evict") and change.get("before") == change.get("after"):
+            kind = "nothing changed"  # notify: a human was told, the workload left as it was
         doc.heading(f"Change ({kind}: {change.get('kind', '?')}/{change.get('name', '?')})")
         lines = diff(change.get("before"), change.get("after"), style)
         doc.raw(lines or ["(no difference recorded)"])

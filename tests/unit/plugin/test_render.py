@@ -309,3 +309,14 @@ def test_json_and_yaml_output_parse_back_to_the_objects_in_list_order() -> None:
         back = load(text)
         assert back["kind"] == "List" and [i["metadata"]["name"] for i in back["items"]] == ["wait", "done"]
         assert back["items"][0]["status"]["evidence"] == ["\x1b[31mred"]  # the value itself is intact
+
+
+def test_explain_of_a_notify_says_nothing_was_changed() -> None:
+    notified = rem(
+        "tell",
+        "Skipped",
+        reason="NotifiedHuman",
+        change={"kind": "Deployment", "name": "web", "before": {}, "after": {}, "undone": False},
+    )
+    out = render.explain(notified, None, None, NOW, PLAIN)
+    assert "Change (nothing changed: Deployment/web)" in out and "applied" not in out.split("Change (")[1][:20]
