@@ -14,21 +14,16 @@ import shutil
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from remediator import api
 from remediator.domain import clock
 from remediator.domain.types import ACTIONS, ERROR_TYPES
 from remediator.plugin import render
-from remediator.plugin.kube import (
-    EXIT_CLUSTER,
-    EXIT_OK,
-    EXIT_REFUSED,
-    EXIT_USAGE,
-    Cluster,
-    Connection,
-    PluginError,
-)
+from remediator.plugin.errors import EXIT_CLUSTER, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, Connection, PluginError
+
+if TYPE_CHECKING:
+    from remediator.plugin.kube import Cluster
 
 PROG = "kubectl remediator"
 EXIT_CODES = f"""exit codes:
@@ -547,7 +542,7 @@ def main(
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
     environ: Mapping[str, str] | None = None,
-    connect: Callable[[Connection], Cluster] = Cluster,
+    connect: Callable[[Connection], Cluster] | None = None,
 ) -> int:
     stdout, stderr = stdout or sys.stdout, stderr or sys.stderr
     environ = os.environ if environ is None else environ
@@ -556,7 +551,13 @@ def main(
     cluster: Cluster | None = None
     try:
         _validate(args)
-        cluster = connect(Connection(args.kubeconfig, args.context, args.as_user, args.as_group))
+        conn = Connection(args.kubeconfig, args.context, args.as_user, args.as_group)
+        if connect is None:
+            from remediator.plugin.kube import Cluster as Real  # imported on use: kubernetes is slow to load
+
+            cluster = Real(conn)
+        else:
+            cluster = connect(conn)
         return COMMANDS[args.command](args, cluster, out)
     except PluginError as err:
         out.error(err.message)

@@ -9,9 +9,8 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import urllib3
 from kubernetes import client
@@ -20,29 +19,16 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
 from remediator import api
-from remediator.domain import actions, clock
-from remediator.domain.actions.base import PlanContext, Refusal
-from remediator.domain.policy import Policy, merge
+from remediator.domain import clock
+from remediator.plugin.errors import EXIT_CLUSTER, EXIT_OK, EXIT_REFUSED, EXIT_USAGE, Connection, PluginError
 from remediator.plugin.render import Preview
 
-EXIT_OK, EXIT_REFUSED, EXIT_USAGE, EXIT_CLUSTER = 0, 1, 2, 3
+if TYPE_CHECKING:
+    from remediator.domain.policy import Policy
+
+__all__ = ["EXIT_CLUSTER", "EXIT_OK", "EXIT_REFUSED", "EXIT_USAGE", "TIMEOUT", "Cluster", "Connection", "PluginError"]
+
 TIMEOUT = 20.0  # seconds per request: a hung API server must not hang a script
-
-
-class PluginError(Exception):
-    """A failure to report as one sentence, with the exit code it maps to."""
-
-    def __init__(self, message: str, code: int = EXIT_REFUSED, kind: str = "") -> None:
-        super().__init__(message)
-        self.message, self.code, self.kind = message, code, kind  # kind: "conflict" for a 409
-
-
-@dataclass(frozen=True)
-class Connection:
-    kubeconfig: str | None = None
-    context: str | None = None
-    as_user: str | None = None
-    as_group: str | None = None
 
 
 def _kubeconfig_paths(explicit: str | None) -> list[str]:
@@ -291,6 +277,10 @@ class Cluster:
     def preview(self, rem: Mapping[str, Any]) -> Preview:
         """Plan the Remediation's action now with the operator's own (pure) planners, from the workload as the
         user can read it. Read-only; when something cannot be read, say what instead of guessing."""
+        # Imported on use: the planners and the policy model (pydantic) cost a third of a second to load.
+        from remediator.domain import actions
+        from remediator.domain.actions.base import PlanContext, Refusal
+
         spec, ns = rem.get("spec") or {}, str((rem.get("metadata") or {}).get("namespace", ""))
         target = spec.get("target") or {}
         kind, name, action = str(target.get("kind", "")), str(target.get("name", "")), str(spec.get("action", ""))
@@ -376,6 +366,8 @@ class Cluster:
         )
 
     def _policy(self, namespace: str) -> Policy:
+        from remediator.domain.policy import Policy, merge
+
         """The built-in defaults tightened by the namespace's RemediationPolicy, when the user may read it (the
         operator's cluster default lives in its own namespace; the operator applies it when it plans)."""
         try:
