@@ -131,6 +131,10 @@ def is_final(phase: str | None) -> bool:
 APPROVER = f"{GROUP}/approver"
 # Optional: the metadata.generation the approver reviewed; the policy refuses it unless it is the current one.
 APPROVED_GENERATION = f"{GROUP}/approved-generation"
+# Optional, with reject: why, in one line; the operator quotes it (bounded, made inert) in status.message. The
+# policy guards it like the decision itself, so nobody but an approver can put words in a rejection.
+REJECT_REASON = f"{GROUP}/reject-reason"
+REJECT_REASON_MAX = 512
 # Who created an ErrorEvent or a Remediation (absent on the operator's own); set at creation, then immutable.
 REQUESTED_BY = f"{GROUP}/requested-by"
 # The admission policy and its binding carry this label; the operator trusts approvals only while it sees one.

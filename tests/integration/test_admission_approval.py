@@ -188,8 +188,13 @@ def test_requested_by_cannot_be_added_to_the_operators_objects(users: Users) -> 
 # -- rule 2: no approval at creation ------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "extra",
-    [{api.APPROVE: "true", api.APPROVER: "alice"}, {api.REJECT: "true"}, {api.APPROVED_GENERATION: "1"}],
-    ids=["approve", "reject", "generation"],
+    [
+        {api.APPROVE: "true", api.APPROVER: "alice"},
+        {api.REJECT: "true"},
+        {api.APPROVED_GENERATION: "1"},
+        {api.REJECT_REASON: "pre-written"},
+    ],
+    ids=["approve", "reject", "generation", "reject-reason"],
 )
 @pytest.mark.parametrize("who", ["mallory", "alice"])
 def test_an_approval_present_at_creation_is_denied(users: Users, who: str, extra: dict[str, str]) -> None:
@@ -206,6 +211,7 @@ def test_approval_needs_the_approve_verb(users: Users) -> None:
         {api.APPROVE: "true", api.APPROVER: "mallory"},
         {api.APPROVER: "mallory"},
         {api.REJECT: "true", api.APPROVER: "mallory"},
+        {api.REJECT_REASON: "approved by the CTO"},  # nor put words in a later rejection
     ):
         denial = denied(partial(users.mallory.annotate, api.REMEDIATIONS, name, change))
         assert_denied(denial, APPROVAL_POLICY, 403, "'approve' remediations.remediator.dev", "'mallory' is not")

@@ -61,3 +61,11 @@ def test_a_bare_install_imports_every_runtime_module(tmp_path: Path) -> None:
 
     cli = subprocess.run([str(env_dir / "bin" / "remediator"), "--help"], capture_output=True, text=True, timeout=60)
     assert cli.returncode == 0 and " run " in cli.stdout and "dev-cluster" not in cli.stdout, cli.stdout + cli.stderr
+
+    # `kubectl remediator`: kubectl runs the kubectl-remediator found in PATH; the install puts it there.
+    plugin = subprocess.run(
+        [str(env_dir / "bin" / "kubectl-remediator"), "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert plugin.returncode == 0 and "exit codes:" in plugin.stdout and "approve" in plugin.stdout, (
+        plugin.stdout + plugin.stderr
+    )

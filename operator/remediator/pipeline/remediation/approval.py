@@ -10,6 +10,7 @@ approval is bound to the spec that was reviewed.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +44,14 @@ def _invalid(reason: str, message: str) -> Transition:
     )
 
 
+def rejection_reason(annotations: Mapping[str, str]) -> str:
+    """remediator.dev/reject-reason as one inert line: control characters become spaces, runs of spaces one,
+    at most REJECT_REASON_MAX characters (status.message holds 1024)."""
+    raw = str(annotations.get(api.REJECT_REASON) or "")
+    text = "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in raw)
+    return " ".join(text.split())[: api.REJECT_REASON_MAX]
+
+
 def approval(i: ApprovalInputs) -> Transition | None:
     """None while nothing changes (keep waiting); otherwise the transition the annotations ask for."""
     approve, reject = i.annotations.get(api.APPROVE), i.annotations.get(api.REJECT)
@@ -74,10 +83,11 @@ def approval(i: ApprovalInputs) -> Transition | None:
             f"set {api.APPROVER} to your user name (as `kubectl auth whoami` shows it) together with the decision",
         )
     if reject == "true":
+        why = rejection_reason(i.annotations)
         return Transition(
             api.Phase.REJECTED,
             "HumanRejected",
-            f"rejected by {approver}",
+            f"rejected by {approver}" + (f": {why}" if why else ""),
             fields={
                 "completedAt": clock.format_time(i.now),
                 "approval": {"by": approver, "at": clock.format_time(i.now), "generation": i.generation},

@@ -205,6 +205,6 @@ class Reconciler:
 
     def _drop_approval(self, rem: dict[str, Any]) -> None:
         meta = rem["metadata"]
-        keys = [api.APPROVE, api.REJECT, api.APPROVER, api.APPROVED_GENERATION]
+        keys = [api.APPROVE, api.REJECT, api.APPROVER, api.APPROVED_GENERATION, api.REJECT_REASON]
         if any(k in (meta.get("annotations") or {}) for k in keys):
             self.kube.remove_annotations(api.REMEDIATIONS, meta["namespace"], meta["name"], keys)

@@ -93,3 +93,26 @@ def test_a_hostile_approver_value_is_bounded_to_what_status_can_hold() -> None:
 def test_a_blank_approver_counts_as_none() -> None:
     t = _approval(ApprovalInputs({api.APPROVE: "true", api.APPROVER: "   "}, 1, 1, (), LATER, NOW))
     assert t is not None and t.reason == "ApproverMissing"
+
+
+def test_a_rejection_quotes_its_reason() -> None:
+    t = approval({api.REJECT: "true", api.REJECT_REASON: "wrong container: the sidecar OOMs"}, LATER, NOW)
+    assert t is not None and t.phase == api.Phase.REJECTED
+    assert t.message == "rejected by alice: wrong container: the sidecar OOMs"
+
+
+def test_a_rejection_reason_is_made_inert_and_bounded() -> None:
+    """The reason reaches status.message and every `kubectl describe`: no escape sequence, no line break, no
+    bidi override survives, and no length can make the status write fail."""
+    hostile = "ok\x1b[2J\x1b[1;1Happroved by root\r\nsecond line\u202edesrever" + "x" * 5000
+    t = approval({api.REJECT: "true", api.REJECT_REASON: hostile}, LATER, NOW)
+    assert t is not None and t.phase == api.Phase.REJECTED
+    assert not any(c in t.message for c in "\x1b\r\n\u202e")
+    assert len(t.message) <= len("rejected by alice: ") + api.REJECT_REASON_MAX
+    assert t.message.startswith("rejected by alice: ok [2J [1;1Happroved by root second line")
+
+
+def test_a_reason_without_a_rejection_does_nothing_and_an_approval_ignores_it() -> None:
+    assert approval({api.REJECT_REASON: "because"}, LATER, NOW) is None
+    t = approval({api.APPROVE: "true", api.REJECT_REASON: "stale"}, LATER, NOW)
+    assert t is not None and t.phase == api.Phase.APPROVED and "stale" not in t.message
