@@ -122,6 +122,16 @@ def score(model: Classifier, report: list[RealItem]) -> dict[str, Any]:
     return {k: metrics[k] for k in KEPT}
 
 
+class _NoFeedback:
+    """A store without any feedback: the control run (the same recipe, no corrections, nothing published)."""
+
+    def feedback_since(self, since: Any = None, labels: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+        return []
+
+    def errorevents_by_ref(self, refs: list[str]) -> dict[str, dict[str, Any]]:
+        return {}
+
+
 # ---------------------------------------------------------------------------------------------- servers
 class Servers:
     """Control plane, FerretDB, moto and the operator, all on 127.0.0.1; stop() ends exactly these."""
@@ -343,6 +353,26 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "stages": [],
     }
     log.info("pool %d, report %d; before: %s", len(pool), len(report), result["before"]["report_set"])
+    if not args.no_control:
+        # The same retrain() with no feedback and no registry: what retraining alone does, without corrections.
+        t0 = time.monotonic()
+        ctl = retrain(
+            _NoFeedback(),
+            None,
+            None,
+            work / "control",
+            validation,
+            cfg=cfg,
+            holdout_n=args.holdout_n,
+            version="lc-control",
+        )
+        result["control_no_feedback"] = {
+            "what": "retrain() with an empty feedback store and no registry (not served): the recipe alone",
+            "gate": {"decision": ctl.decision, "reasons": ctl.reasons},
+            "report_set": score(Classifier.load(work / "control" / "lc-control"), report),
+            "seconds": round(time.monotonic() - t0, 1),
+        }
+        log.info("control (no feedback): %s", result["control_no_feedback"]["report_set"])
 
     servers = Servers(work)
     try:
@@ -506,11 +536,18 @@ def _write(path: str, result: dict[str, Any]) -> None:
 
 def table(result: dict[str, Any]) -> str:
     rows = [("before (shipped)", result["before"]["model"], "-", result["before"]["report_set"])]
+    if "control_no_feedback" in result:
+        rows.append(
+            ("0 corrections (control, not served)", "lc-control", "-", result["control_no_feedback"]["report_set"])
+        )
     for s in result["stages"]:
         g = s["gate"]
         rows.append((f"{s['corrections']} corrections", s["serving_model"], g["decision"], s["serving_report_set"]))
+        if not g["published"]:
+            rows.append((f"{s['corrections']}: challenger (kept out)", g["version"], "-", s["challenger_report_set"]))
     head = "| model | version | gate | action acc. | auto-apply precision (n) | coverage | ECE |"
     out = [head, "|---|---|---|---|---|---|---|"]
+    # A stage whose challenger was kept serves the champion; the challenger's own figures follow in a row.
     for name, version, gate, m in rows:
         prec = "-" if m["auto_apply_precision"] is None else f"{m['auto_apply_precision']:.3f}"
         out.append(
@@ -527,6 +564,7 @@ def main() -> None:
     parser.add_argument("--builtin-n", type=int, default=None, help="smaller seed corpus (development only)")
     parser.add_argument("--holdout-n", type=int, default=2700, help="the gate's seed hold-out size")
     parser.add_argument("--timeout", type=float, default=90.0, help="bound of every wait, seconds")
+    parser.add_argument("--no-control", action="store_true", help="skip the retrain-without-feedback control")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, artifacts)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
