@@ -90,12 +90,14 @@ def _bucket(key: str) -> int:
     return int(hashlib.sha256(key.encode()).hexdigest()[:8], 16) % 100
 
 
-def partition(test: list[RealItem]) -> tuple[list[RealItem], list[RealItem]]:
-    """(pool, report): by a hash of the source thread; the pool in a fixed order (hash of the item id)."""
+def partition(test: list[RealItem], order_seed: int = 0) -> tuple[list[RealItem], list[RealItem]]:
+    """(pool, report): by a hash of the source thread; the pool in a fixed order (hash of the item id, with
+    ``order_seed`` as a prefix when it is not 0: another order of the same pool)."""
     pool = [i for i in test if _bucket(i.source) < POOL_SHARE]
     report = [i for i in test if _bucket(i.source) >= POOL_SHARE]
     assert not {i.source for i in pool} & {i.source for i in report}
-    pool.sort(key=lambda i: hashlib.sha256(i.id.encode()).hexdigest())
+    prefix = f"{order_seed}:" if order_seed else ""
+    pool.sort(key=lambda i: hashlib.sha256(f"{prefix}{i.id}".encode()).hexdigest())
     return pool, report
 
 
@@ -145,7 +147,7 @@ class Servers:
 
     def start(self) -> None:
         t0 = time.monotonic()
-        self.dev = DevCluster(self.work / "cluster", nodes=1)
+        self.dev = DevCluster(self.work / "cluster", nodes=3)  # kwok: 110 Pods a node
         kubeconfig = self.dev.up(timeout=300)
         self.cluster = Cluster(kubeconfig, k8s_config.new_client_from_config(str(kubeconfig)), self.dev)
         self.cluster.kubectl("apply", "--server-side", "--force-conflicts", "-f", str(CRDS))
@@ -314,7 +316,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     started = time.monotonic()
     stages = sorted({int(s) for s in args.stages.split(",") if s.strip()})
     real = split(load_real(), seed=0)
-    pool, report = partition(real.test)
+    pool, report = partition(real.test, args.order_seed)
     if stages[-1] > len(pool):
         raise SystemExit(f"the largest stage ({stages[-1]}) exceeds the correction pool ({len(pool)} items)")
     cfg = TrainConfig(builtin_n=args.builtin_n) if args.builtin_n else TrainConfig()
@@ -341,7 +343,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "sources": len({i.source for i in report}),
                 "first_fix": dict(Counter(i.actions[0] for i in report)),
             },
-            "split_rule": f"sha256(source) % 100 < {POOL_SHARE} -> pool, else report; pool ordered by sha256(id)",
+            "split_rule": f"sha256(source) % 100 < {POOL_SHARE} -> pool, else report; pool ordered by sha256(id)"
+            + (f" with prefix '{args.order_seed}:'" if args.order_seed else ""),
             "gate_realworld_set": f"the calibration part ({len(real.calibrate)} items), not the test part",
         },
         "train_config": cfg.to_dict(),
@@ -389,6 +392,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         result["feedback_by"] = ops.me
 
         next_item, done, corrections, skipped = 0, 0, [], []
+        by_id = {i.id: i for i in pool}
         for stage in stages:
             t_stage, first_new = time.monotonic(), len(corrections)
             while done < stage:
@@ -475,6 +479,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "challenger_report_set": score(challenger, report),
                 "serving_model": serving.version,
                 "serving_report_set": score(serving, report),
+                # Not the report set: the pool items corrected so far (fitted on), to see the corrections land.
+                "serving_on_corrected_items": score(serving, [by_id[c["item"]] for c in corrections]),
+                "shipped_on_corrected_items": score(shipped, [by_id[c["item"]] for c in corrections]),
                 "seconds": {
                     "feed": round(feed_s, 1),
                     "archive_flush_restart": round(flush_s, 1),
@@ -557,6 +564,89 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def markdown(result: dict[str, Any]) -> str:
+    """The short summary for the README: table, verdict, data, gate, durations, how to rerun."""
+    d, v, b = result["data"], result["verdict"], result["before"]["report_set"]
+    lines = [
+        "## Learning curve (human corrections of real errors)",
+        "",
+        f"`{result['command']}` ({result['started_at']}, {result['seconds'] / 60:.1f} min on this 2-core machine;"
+        f" training recipe: {'the shipped one (default TrainConfig)' if result['shipped_recipe'] else 'REDUCED'}).",
+        "",
+        f"Report set: {d['report_set']['n']} real errors ({d['report_set']['sources']} source threads) of the"
+        f" real corpus's never-used test part; the other {d['correction_pool']['n']} items"
+        f" ({d['correction_pool']['sources']} threads, none shared) are the correction pool. Corrections go"
+        " through the running operator (ErrorEvent -> Remediation -> SRE annotations -> status -> MongoDB/S3"
+        " archive -> retrain() -> S3 registry -> hot swap); each row is the model serving after that many"
+        " cumulative corrections, scored offline on the report set (auto-apply threshold"
+        f" {result['threshold']}; coverage = share of the report set's {b['changing_fixes']}"
+        " workload-changing fixes auto-applied and right).",
+        "",
+        "| corrections | model | gate | action accuracy | auto-apply precision (n) | coverage | ECE |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    lines.append(
+        f"| 0 (shipped) | {result['before']['model']} | - | {b['action_accuracy']:.3f} |"
+        f" {_fmt(b['auto_apply_precision'])} ({b['auto_apply_n']}) |"
+        f" {b['auto_apply_coverage_of_changing_fixes']:.3f} | {b['ece']:.3f} |"
+    )
+    if "control_no_feedback" in result:
+        c = result["control_no_feedback"]["report_set"]
+        lines.append(
+            f"| 0 (retrained, no feedback; control, not served) | lc-control | - | {c['action_accuracy']:.3f} |"
+            f" {_fmt(c['auto_apply_precision'])} ({c['auto_apply_n']}) |"
+            f" {c['auto_apply_coverage_of_changing_fixes']:.3f} | {c['ece']:.3f} |"
+        )
+    for s in result["stages"]:
+        m, g = s["serving_report_set"], s["gate"]
+        swap = "" if not g["published"] else (" + swapped" if s["hot_swap"].get("swapped") else " (NOT swapped)")
+        lines.append(
+            f"| {s['corrections']} | {s['serving_model']} | {g['decision']}{swap} | {m['action_accuracy']:.3f} |"
+            f" {_fmt(m['auto_apply_precision'])} ({m['auto_apply_n']}) |"
+            f" {m['auto_apply_coverage_of_changing_fixes']:.3f} | {m['ece']:.3f} |"
+        )
+    if v.get("stage") is not None:
+        lines += [
+            "",
+            f"Targets at {v['stage']} corrections (vs the shipped model):"
+            f" action accuracy {v['action_accuracy_gain']:+.3f} (target >= +{TARGETS['action_accuracy_gain']}:"
+            f" {'met' if v['action_accuracy_gain_ok'] else 'NOT met'});"
+            f" auto-apply precision {_fmt(v['auto_apply_precision'])} (target >= {TARGETS['auto_apply_precision']}:"
+            f" {'met' if v['auto_apply_precision_ok'] else 'NOT met'}"
+            f"{', nothing is auto-applied' if v['auto_apply_precision'] is None else ''});"
+            f" coverage not lower: {'yes' if v['coverage_not_lower'] else 'NO'};"
+            f" ECE {v['ece']:.3f} (target <= {TARGETS['ece']}: {'met' if v['ece_ok'] else 'NOT met'}).",
+        ]
+    lines += [
+        "",
+        'The gate (retrain\'s challenger vs champion) compares on a seed hold-out and, as its "realworld" set,'
+        f" on the real corpus's calibration part ({d['calibration_part']} items), never on the pool or the"
+        " report set. Decisions: "
+        + "; ".join(f"{s['corrections']}: {s['gate']['decision']}" for s in result["stages"])
+        + " (reasons in learning_curve.json).",
+        "",
+        "Durations (s): "
+        + "; ".join(
+            f"{s['corrections']}: feed {s['seconds']['feed']:.0f}, flush+restart"
+            f" {s['seconds']['archive_flush_restart']:.0f}, retrain {s['seconds']['retrain']:.0f}"
+            for s in result["stages"]
+        )
+        + ".",
+        "",
+        "Rerun (starts its own control plane, FerretDB, moto and operator on 127.0.0.1, stops them after):",
+        "",
+        "```",
+        "PYTHONPATH=operator:model:dev:. .venv/bin/python bench/learning/learning_curve.py \\",
+        "    --stages 10,30,60,120 --out bench/results/learning_curve.json --md bench/results/learning_curve.md",
+        "```",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--stages", default="10,30,60,120", help="cumulative correction counts")
@@ -564,12 +654,23 @@ def main() -> None:
     parser.add_argument("--builtin-n", type=int, default=None, help="smaller seed corpus (development only)")
     parser.add_argument("--holdout-n", type=int, default=2700, help="the gate's seed hold-out size")
     parser.add_argument("--timeout", type=float, default=90.0, help="bound of every wait, seconds")
+    parser.add_argument("--order-seed", type=int, default=0, help="another order of the correction pool")
     parser.add_argument("--no-control", action="store_true", help="skip the retrain-without-feedback control")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, artifacts)")
+    parser.add_argument("--md", default=None, help="also write the markdown summary here")
+    parser.add_argument("--render", default=None, help="only print (and --md write) the summary of this JSON")
     args = parser.parse_args()
+    if args.render:
+        result = json.loads(Path(args.render).read_text())
+        print(table(result))
+        if args.md:
+            Path(args.md).write_text(markdown(result))
+        return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("remediator").setLevel(logging.INFO)
     result = run(args)
+    if args.md:
+        Path(args.md).write_text(markdown(result))
     print(table(result))
     print(json.dumps(result["verdict"], indent=1))
 
