@@ -528,7 +528,8 @@ def verdict(result: dict[str, Any]) -> dict[str, Any]:
         "action_accuracy_gain": gain,
         "action_accuracy_gain_ok": gain >= TARGETS["action_accuracy_gain"],
         "auto_apply_precision": prec,
-        "auto_apply_precision_ok": prec is not None and prec >= TARGETS["auto_apply_precision"],
+        # None: nothing reaches the threshold, there is no precision to compare with the target.
+        "auto_apply_precision_ok": None if prec is None else prec >= TARGETS["auto_apply_precision"],
         "coverage_not_lower": m["auto_apply_coverage_of_changing_fixes"]
         >= before["auto_apply_coverage_of_changing_fixes"],
         "ece": m["ece"],
@@ -566,6 +567,10 @@ def table(result: dict[str, Any]) -> str:
 
 def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
+
+
+def _met(ok: bool | None) -> str:
+    return "undefined: nothing reaches the threshold" if ok is None else ("met" if ok else "NOT met")
 
 
 def markdown(result: dict[str, Any]) -> str:
@@ -616,8 +621,7 @@ def markdown(result: dict[str, Any]) -> str:
             f" action accuracy {v['action_accuracy_gain']:+.3f} (target >= +{TARGETS['action_accuracy_gain']}:"
             f" {'met' if v['action_accuracy_gain_ok'] else 'NOT met'});"
             f" auto-apply precision {_fmt(v['auto_apply_precision'])} (target >= {TARGETS['auto_apply_precision']}:"
-            f" {'met' if v['auto_apply_precision_ok'] else 'NOT met'}"
-            f"{', nothing is auto-applied' if v['auto_apply_precision'] is None else ''});"
+            f" {_met(v['auto_apply_precision_ok'])});"
             f" coverage not lower: {'yes' if v['coverage_not_lower'] else 'NO'};"
             f" ECE {v['ece']:.3f} (target <= {TARGETS['ece']}: {'met' if v['ece_ok'] else 'NOT met'}).",
         ]
@@ -662,6 +666,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.render:
         result = json.loads(Path(args.render).read_text())
+        result["verdict"] = verdict(result)
         print(table(result))
         if args.md:
             Path(args.md).write_text(markdown(result))
