@@ -121,7 +121,15 @@ def write_labelled(items: list[RealItem], path: Path) -> None:
 
 def score(model: Classifier, report: list[RealItem]) -> dict[str, Any]:
     metrics = real_metrics(report, model.predict_batch([i.event for i in report]), THRESHOLD)
-    return {k: metrics[k] for k in KEPT}
+    out = {k: metrics[k] for k in KEPT}
+    out["right_ids"] = sorted(i.id for i, ok in zip(report, metrics["_ok"], strict=True) if ok)
+    return out
+
+
+def flips(before: dict[str, Any], after: dict[str, Any]) -> dict[str, int]:
+    """Items whose action became right (fixed) or wrong (broken) against the shipped model's."""
+    b, a = set(before["right_ids"]), set(after["right_ids"])
+    return {"fixed": len(a - b), "broken": len(b - a)}
 
 
 class _NoFeedback:
@@ -489,6 +497,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     "retrain_reported": rep.seconds,
                 },
             }
+            stage_out["serving_vs_before_on_report_set"] = flips(
+                result["before"]["report_set"], stage_out["serving_report_set"]
+            )
             result["stages"].append(stage_out)
             log.info(
                 "stage %d: %s %s; challenger on report: %s",
@@ -569,11 +580,42 @@ def _fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.3f}"
 
 
+def _flips(before: dict[str, Any], after: dict[str, Any]) -> str:
+    if "right_ids" not in before or "right_ids" not in after:
+        return "?"
+    f = flips(before, after)
+    return f"+{f['fixed']} / -{f['broken']}"
+
+
 def _met(ok: bool | None) -> str:
     return "undefined: nothing reaches the threshold" if ok is None else ("met" if ok else "NOT met")
 
 
-def markdown(result: dict[str, Any]) -> str:
+def repetitions(others: list[dict[str, Any]]) -> list[str]:
+    """Rows for further runs of the same bench (another order of the same correction pool)."""
+    if not others:
+        return []
+    stages = [s["corrections"] for s in others[0]["stages"]]
+    lines = [
+        "",
+        "The same bench with other orders of the correction pool (which pool items are corrected first):",
+        "",
+        "| run | before | " + " | ".join(f"{n}" for n in stages) + " |",
+        "|---|---|" + "---|" * len(stages),
+    ]
+    for r in others:
+        cells = []
+        for s in r["stages"]:
+            m = s["serving_report_set"]
+            cells.append(
+                f"{m['action_accuracy']:.3f} ({s['gate']['decision']}, ECE {m['ece']:.3f}, auto {m['auto_apply_n']})"
+            )
+        order = r["data"]["split_rule"].split("ordered by ")[-1]
+        lines.append(f"| {order} | {r['before']['report_set']['action_accuracy']:.3f} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def markdown(result: dict[str, Any], others: list[dict[str, Any]] | None = None) -> str:
     """The short summary for the README: table, verdict, data, gate, durations, how to rerun."""
     d, v, b = result["data"], result["verdict"], result["before"]["report_set"]
     lines = [
@@ -589,30 +631,35 @@ def markdown(result: dict[str, Any]) -> str:
         " archive -> retrain() -> S3 registry -> hot swap); each row is the model serving after that many"
         " cumulative corrections, scored offline on the report set (auto-apply threshold"
         f" {result['threshold']}; coverage = share of the report set's {b['changing_fixes']}"
-        " workload-changing fixes auto-applied and right).",
+        " workload-changing fixes auto-applied and right). The last column is not the report set: it is the"
+        " pool items corrected so far, which the model was trained on (do the corrections land at all).",
         "",
-        "| corrections | model | gate | action accuracy | auto-apply precision (n) | coverage | ECE |",
-        "|---|---|---|---|---|---|---|",
+        "| corrections | model | gate | action accuracy | fixed / broken vs shipped | auto-apply precision (n) |"
+        " coverage | ECE | corrected items right (shipped -> this model) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     lines.append(
-        f"| 0 (shipped) | {result['before']['model']} | - | {b['action_accuracy']:.3f} |"
+        f"| 0 (shipped) | {result['before']['model']} | - | {b['action_accuracy']:.3f} | - |"
         f" {_fmt(b['auto_apply_precision'])} ({b['auto_apply_n']}) |"
-        f" {b['auto_apply_coverage_of_changing_fixes']:.3f} | {b['ece']:.3f} |"
+        f" {b['auto_apply_coverage_of_changing_fixes']:.3f} | {b['ece']:.3f} | - |"
     )
     if "control_no_feedback" in result:
         c = result["control_no_feedback"]["report_set"]
         lines.append(
             f"| 0 (retrained, no feedback; control, not served) | lc-control | - | {c['action_accuracy']:.3f} |"
+            f" {_flips(b, c)} |"
             f" {_fmt(c['auto_apply_precision'])} ({c['auto_apply_n']}) |"
-            f" {c['auto_apply_coverage_of_changing_fixes']:.3f} | {c['ece']:.3f} |"
+            f" {c['auto_apply_coverage_of_changing_fixes']:.3f} | {c['ece']:.3f} | - |"
         )
     for s in result["stages"]:
         m, g = s["serving_report_set"], s["gate"]
         swap = "" if not g["published"] else (" + swapped" if s["hot_swap"].get("swapped") else " (NOT swapped)")
+        seen, shipped_seen = s["serving_on_corrected_items"], s["shipped_on_corrected_items"]
         lines.append(
             f"| {s['corrections']} | {s['serving_model']} | {g['decision']}{swap} | {m['action_accuracy']:.3f} |"
-            f" {_fmt(m['auto_apply_precision'])} ({m['auto_apply_n']}) |"
+            f" {_flips(b, m)} | {_fmt(m['auto_apply_precision'])} ({m['auto_apply_n']}) |"
             f" {m['auto_apply_coverage_of_changing_fixes']:.3f} | {m['ece']:.3f} |"
+            f" {shipped_seen['action_accuracy']:.3f} -> {seen['action_accuracy']:.3f} |"
         )
     if v.get("stage") is not None:
         lines += [
@@ -663,13 +710,14 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs, artifacts)")
     parser.add_argument("--md", default=None, help="also write the markdown summary here")
     parser.add_argument("--render", default=None, help="only print (and --md write) the summary of this JSON")
+    parser.add_argument("--also", action="append", default=[], help="with --render: results of further runs")
     args = parser.parse_args()
     if args.render:
         result = json.loads(Path(args.render).read_text())
         result["verdict"] = verdict(result)
         print(table(result))
         if args.md:
-            Path(args.md).write_text(markdown(result))
+            Path(args.md).write_text(markdown(result, [json.loads(Path(p).read_text()) for p in args.also]))
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     logging.getLogger("remediator").setLevel(logging.INFO)
