@@ -688,6 +688,15 @@ def markdown(result: dict[str, Any], others: list[dict[str, Any]] | None = None)
         )
         + ".",
         "",
+        "How the bench differs from production: the operator's S3 archive batch is flushed by a graceful"
+        " restart of the operator at each stage (its own timer flushes after 300 s); the archive is checked to"
+        " hold every ErrorEvent, but retrain() took every text from the MongoDB feedback documents (the"
+        " archive is its fallback for deleted ErrorEvents). retrain() is called in-process against the real"
+        ' FeedbackStore/LogArchive/ModelRegistry, not through the CLI. The ErrorEvents say source "user"'
+        ' (the model\'s source token), the report set is scored as load_real() gives it ("api"). Where the'
+        " Remediation's action was not the model's (evidence rules, e.g. NoSaturation -> notify), the SRE"
+        ' judged the Remediation\'s. An action that was right with a wrong error type is judged "correct".',
+        "",
         "Rerun (starts its own control plane, FerretDB, moto and operator on 127.0.0.1, stops them after):",
         "",
         "```",
