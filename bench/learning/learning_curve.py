@@ -587,6 +587,13 @@ def _flips(before: dict[str, Any], after: dict[str, Any]) -> str:
     return f"+{f['fixed']} / -{f['broken']}"
 
 
+def _gate(gate: dict[str, Any], who: str) -> str:
+    m = gate["metrics"][who].get("realworld") or {}
+    if not m:
+        return "-"
+    return f"{m['macro_f1']:.4f}; {(m.get('auto_apply') or {}).get('n_auto')}"
+
+
 def _met(ok: bool | None) -> str:
     return "undefined: nothing reaches the threshold" if ok is None else ("met" if ok else "NOT met")
 
@@ -678,7 +685,13 @@ def markdown(result: dict[str, Any], others: list[dict[str, Any]] | None = None)
         f" on the real corpus's calibration part ({d['calibration_part']} items), never on the pool or the"
         " report set. Decisions: "
         + "; ".join(f"{s['corrections']}: {s['gate']['decision']}" for s in result["stages"])
-        + " (reasons in learning_curve.json).",
+        + " (reasons in learning_curve.json). The gate's figures on the calibration part, challenger vs its"
+        " champion (macro-F1; auto-applied n): "
+        + "; ".join(
+            f"{s['corrections']}: {_gate(s['gate'], 'challenger')} vs {_gate(s['gate'], 'champion')}"
+            for s in result["stages"]
+        )
+        + ". Each challenger is compared with the model before it only, not with the shipped one.",
         "",
         "Durations (s): "
         + "; ".join(
