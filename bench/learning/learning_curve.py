@@ -591,7 +591,7 @@ def _gate(gate: dict[str, Any], who: str) -> str:
     m = gate["metrics"][who].get("realworld") or {}
     if not m:
         return "-"
-    return f"{m['macro_f1']:.4f}; {(m.get('auto_apply') or {}).get('n_auto')}"
+    return f"{m['macro_f1']:.4f} (auto {(m.get('auto_apply') or {}).get('n_auto')})"
 
 
 def _met(ok: bool | None) -> str:
@@ -686,7 +686,7 @@ def markdown(result: dict[str, Any], others: list[dict[str, Any]] | None = None)
         " report set. Decisions: "
         + "; ".join(f"{s['corrections']}: {s['gate']['decision']}" for s in result["stages"])
         + " (reasons in learning_curve.json). The gate's figures on the calibration part, challenger vs its"
-        " champion (macro-F1; auto-applied n): "
+        " champion (macro-F1, auto-applied n): "
         + "; ".join(
             f"{s['corrections']}: {_gate(s['gate'], 'challenger')} vs {_gate(s['gate'], 'champion')}"
             for s in result["stages"]
