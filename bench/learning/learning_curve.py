@@ -605,9 +605,10 @@ def repetitions(others: list[dict[str, Any]]) -> list[str]:
     stages = [s["corrections"] for s in others[0]["stages"]]
     lines = [
         "",
-        "The same bench with other orders of the correction pool (which pool items are corrected first):",
+        "The same bench with other orders of the correction pool (which pool items are corrected first); each"
+        " cell: the serving model's action accuracy on the report set (gate decision, ECE, auto-applied n):",
         "",
-        "| run | before | " + " | ".join(f"{n}" for n in stages) + " |",
+        "| pool order | before | " + " | ".join(f"{n}" for n in stages) + " |",
         "|---|---|" + "---|" * len(stages),
     ]
     for r in others:
@@ -619,6 +620,15 @@ def repetitions(others: list[dict[str, Any]]) -> list[str]:
             )
         order = r["data"]["split_rule"].split("ordered by ")[-1]
         lines.append(f"| {order} | {r['before']['report_set']['action_accuracy']:.3f} | " + " | ".join(cells) + " |")
+    for r in others:
+        order = r["data"]["split_rule"].split("ordered by ")[-1]
+        for s in r["stages"]:
+            if not s["gate"]["published"]:
+                why = "; ".join(x for x in s["gate"]["reasons"] if "<" in x or "needs" in x)
+                lines.append(
+                    f"\n{order}, {s['corrections']} corrections: kept ({why}); the kept-out challenger's action"
+                    f" accuracy on the report set: {s['challenger_report_set']['action_accuracy']:.3f}."
+                )
     return lines
 
 
@@ -679,6 +689,7 @@ def markdown(result: dict[str, Any], others: list[dict[str, Any]] | None = None)
             f" coverage not lower: {'yes' if v['coverage_not_lower'] else 'NO'};"
             f" ECE {v['ece']:.3f} (target <= {TARGETS['ece']}: {'met' if v['ece_ok'] else 'NOT met'}).",
         ]
+    lines += repetitions(others or [])
     lines += [
         "",
         'The gate (retrain\'s challenger vs champion) compares on a seed hold-out and, as its "realworld" set,'
@@ -715,7 +726,15 @@ def markdown(result: dict[str, Any], others: list[dict[str, Any]] | None = None)
         "```",
         "PYTHONPATH=operator:model:dev:. .venv/bin/python bench/learning/learning_curve.py \\",
         "    --stages 10,30,60,120 --out bench/results/learning_curve.json --md bench/results/learning_curve.md",
+        "# other orders of the pool, then this summary with them",
+        "for n in 1 2; do PYTHONPATH=operator:model:dev:. .venv/bin/python bench/learning/learning_curve.py \\",
+        "    --order-seed $n --no-control --out bench/results/learning_curve_order$n.json; done",
+        "PYTHONPATH=operator:model:dev:. .venv/bin/python bench/learning/learning_curve.py \\",
+        "    --render bench/results/learning_curve.json --also bench/results/learning_curve_order1.json \\",
+        "    --also bench/results/learning_curve_order2.json --md bench/results/learning_curve.md",
         "```",
+        "",
+        "Each run is deterministic (training is seeded): the first run was repeated and gave the same figures.",
     ]
     return "\n".join(lines) + "\n"
 
