@@ -11,8 +11,8 @@ The real path, per correction: a Deployment (kwok simulates its Pod), an ErrorEv
 the item's reason/message/logs/exit code, the operator's Remediation, and an SRE's annotations on it
 (``feedback=correct`` when its action is one of the item's confirmed fixes, else ``feedback=incorrect`` +
 ``correct-action=<first fix>`` (+ ``correct-type`` when the type was wrong too), with ``feedback-by``); then
-``status.feedback.recorded`` (the document is in MongoDB). At each stage the operator is restarted (a
-graceful stop flushes its S3 archive batch; the archive is checked to hold every ErrorEvent so far),
+the judge's entry in ``status.judgments`` recorded (the document is in MongoDB). At each stage the operator
+is restarted (a graceful stop flushes its S3 archive batch; the archive is checked to hold every ErrorEvent so far),
 ``retrain()`` runs against the real FeedbackStore / LogArchive / ModelRegistry, and the running operator
 must log "model swapped: ... -> <published version>".
 
@@ -296,8 +296,10 @@ def correct_one(ops: Ops, item: RealItem, name: str, timeout: float) -> dict[str
     ops.cluster.kubectl("annotate", "-n", ops.namespace, "--overwrite", "remediation", ref, *args)
 
     def recorded() -> dict[str, Any] | None:
-        fb = ((ops.get("remediations", ref) or {}).get("status") or {}).get("feedback") or {}
-        return fb if fb.get("recorded") and fb.get("source") == "human" else None
+        """This judge's verdict in status.judgments (one entry per person), stored in MongoDB."""
+        status = (ops.get("remediations", ref) or {}).get("status") or {}
+        mine = [j for j in status.get("judgments") or [] if j.get("by") == ops.me and j.get("recorded")]
+        return mine[0] if mine else None
 
     fb = _wait(recorded, timeout, f"feedback of {ref} recorded")
     out.update(
