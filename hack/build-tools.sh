@@ -12,6 +12,7 @@ FERRETDB_VERSION=v1.24.2
 HELM_VERSION=v3.19.5
 KUBECONFORM_VERSION=v0.7.0
 ACTIONLINT_VERSION=v1.7.12
+ALERTMANAGER_VERSION=v0.28.1  # the notification tests' real Alertmanager (API v2)
 
 CACHE="${REMEDIATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-remediator}"
 BIN="$CACHE/bin"
@@ -117,6 +118,7 @@ build_one() {
     helm) install_plain helm helm.sh/helm/v3/cmd/helm "$HELM_VERSION" ;;
     kubeconform) install_plain kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION" ;;
     actionlint) install_plain actionlint github.com/rhysd/actionlint/cmd/actionlint "$ACTIONLINT_VERSION" ;;
+    alertmanager) install_plain alertmanager github.com/prometheus/alertmanager/cmd/alertmanager "$ALERTMANAGER_VERSION" ;;
     *) echo "unknown tool: $1" >&2; exit 2 ;;
   esac
 }
