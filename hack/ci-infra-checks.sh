@@ -69,7 +69,9 @@ FULL=(--set mongodb.bundled.enabled=true --set metrics.serviceMonitor.enabled=tr
       --set "operator.namespaces={team-a,team-b}" --set "mongodb.externalCidrs={10.0.0.0/16}"
       --set serviceAccount.roleArn=arn:aws:iam::111122223333:role/operator
       --set training.serviceAccount.roleArn=arn:aws:iam::111122223333:role/training
-      --set learning.logsBucket=kr-logs --set learning.modelsBucket=kr-ml --set aws.region=eu-west-1)
+      --set learning.logsBucket=kr-logs --set learning.modelsBucket=kr-ml --set aws.region=eu-west-1
+      --set "notifications.alertmanager.urls={http://alertmanager.monitoring.svc:9093}"
+      --set notifications.webhook.existingSecret.name=kr-webhooks)
 "$helm" lint --strict "$CHART" --kube-version "$KUBE_VERSION" >"$WORK/lint1" 2>&1 || { cat "$WORK/lint1" >&2; fail "helm-lint" "default values"; }
 "$helm" lint --strict "$CHART" --kube-version "$KUBE_VERSION" "${FULL[@]}" >"$WORK/lint2" 2>&1 || { cat "$WORK/lint2" >&2; fail "helm-lint" "all-features values"; }
 # A typo must fail: values.schema.json forbids unknown keys.
