@@ -18,7 +18,9 @@ from urllib3.exceptions import HTTPError
 
 from remediator import api, metrics
 from remediator.adapters.kube import Kube, api_client
+from remediator.domain import clock
 from remediator.learning.feedback import pending_feedback
+from remediator.notifications.sender import outranked
 from remediator.runtime import Runtime
 from remediator.settings import Settings, load
 
@@ -69,7 +71,12 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **kwargs: Any) -
     memo.runtime = Runtime.build(opts, kube)
     index = kwargs["remediations_pending_feedback"]
     notifying = kwargs["remediations_notifying"]
-    memo.runtime.start(lambda: list(index.get(None, ())), lambda: list(notifying.get(None, ())))
+    priority = settings.peering.priority
+
+    def acting() -> bool:  # a standby replica (kopf paused it) sends no notification
+        return not outranked(kube.peering_status(opts.peering, opts.namespaces), priority, clock.now())
+
+    memo.runtime.start(lambda: list(index.get(None, ())), lambda: list(notifying.get(None, ())), acting)
     if opts.metrics_port:
         memo.metrics_server = metrics.serve(opts.metrics_port)
     metrics.mark_ready()

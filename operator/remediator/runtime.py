@@ -64,10 +64,11 @@ class Runtime:
         self,
         pending_feedback: Callable[[], Iterable[dict[str, Any]]],
         notifying: Callable[[], Iterable[dict[str, Any]]] | None = None,
+        acting: Callable[[], bool] | None = None,
     ) -> None:
         self.learning.start(pending_feedback, self.recorder.flush)
         if self.notifier is not None and notifying is not None:
-            self.notifier.start(notifying)
+            self.notifier.start(notifying, acting)
         log.info(
             "kube-remediator started: model %s, threshold %.2f, dry-run %s, namespaces %s",
             self.holder.version,

@@ -232,3 +232,29 @@ def test_sinks_down_keep_it_pending_block_nothing_and_deliver_once_after_a_resta
     holds_for(lambda: len(messages(webhook_sink, name)) == 2, 4, "exactly one message per state")
     firing_alerts = {a["fingerprint"] for a in alertmanager.notified(alertname=PENDING, remediation=name)}
     check(len(firing_alerts) == 1, f"one alert (one fingerprint) per incident: {firing_alerts}")
+
+
+def test_only_the_acting_replica_notifies_and_a_standby_takes_over(
+    run_operator: OperatorFactory,
+    ops: Ops,
+    namespace: str,
+    alertmanager: AlertmanagerServer,
+    webhook_sink: WebhookReceiver,
+) -> None:
+    ops.policy(autoApplyThreshold=1.0, **FAST)
+    env = sinks_env(alertmanager, webhook_sink)
+    leader = run_operator(namespace, peering="shared", priority=200, env=env)
+    run_operator(namespace, peering="shared", priority=100, env=env)
+    ops.deployment("hungry", 1, fail="oom", memory="64Mi")
+    name = the_remediation(ops, "hungry")["metadata"]["name"]
+    ops.wait_phase("remediations", name, "PendingApproval", timeout=40)
+    wait_for(lambda: messages(webhook_sink, name, "firing"), 30, "the firing message")
+    holds_for(lambda: len(messages(webhook_sink, name)) == 1, 6, "one message from two replicas")
+
+    leader.kill()
+    ops.approve(name)
+    done = ops.wait_phase("remediations", name, *FINAL, timeout=90)
+    check(done["status"]["phase"] == "Succeeded", done["status"])
+    wait_for(lambda: messages(webhook_sink, name, "resolved"), 40, "the resolved message from the standby")
+    wait_for(lambda: not alertmanager.alerts(alertname=PENDING, remediation=name), 30, "the alert to resolve")
+    holds_for(lambda: len(messages(webhook_sink, name)) == 2, 6, "one message per state across the takeover")

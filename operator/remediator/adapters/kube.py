@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from kubernetes import client
 from kubernetes import config as kube_config
 from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import HTTPError
 
 from remediator import api, metrics
 from remediator.adapters.usage import PodUsage, PodUsageMap
@@ -314,6 +315,21 @@ class Kube:
         except ApiException as err:
             if err.status != 409:
                 raise
+
+    def peering_status(self, name: str, namespaces: list[str]) -> dict[str, Any] | None:
+        """The peers kopf records in the peering object (``status``: id -> priority, lastseen, lifetime); None
+        when it cannot be read. With several namespaces every object lists the same replicas: the first is read."""
+        try:
+            with _api_errors("read"):
+                if not namespaces:
+                    obj = self.custom.get_cluster_custom_object("kopf.dev", "v1", "clusterkopfpeerings", name)
+                else:
+                    obj = self.custom.get_namespaced_custom_object(
+                        "kopf.dev", "v1", namespaces[0], "kopfpeerings", name
+                    )
+        except (ApiException, HTTPError, OSError):
+            return None
+        return dict(obj.get("status") or {})
 
     def approval_guard_installed(self) -> bool:
         """Whether a ValidatingAdmissionPolicyBinding labelled as the approval guard exists (read right needed;

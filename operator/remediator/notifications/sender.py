@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from kubernetes.client.exceptions import ApiException
@@ -32,6 +32,22 @@ from remediator.locks import KeyedLocks
 from remediator.settings import Settings
 
 log = logging.getLogger(__name__)
+ACTIVE_CHECK_SECONDS = 5.0
+
+
+def outranked(peers: dict[str, Any] | None, priority: int, now: datetime) -> bool:
+    """kopf's rule, read from its peering object's status: a live peer with a higher priority acts instead
+    of us. Unknown (unreadable) counts as outranked: the acting replica sends, a doubt sends nothing twice."""
+    if peers is None:
+        return True
+    for info in peers.values():
+        if not isinstance(info, dict):
+            continue
+        seen = clock.parse_time(info.get("lastseen"))
+        lifetime = timedelta(seconds=int(info.get("lifetime") or 60))
+        if seen is not None and seen + lifetime > now and int(info.get("priority") or 0) > priority:
+            return True
+    return False
 
 
 @dataclass
@@ -51,6 +67,9 @@ class Notifier:
     _backoff: dict[tuple[str, str], _Backoff] = field(default_factory=dict)
     _reposted: dict[str, float] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
+    active: Callable[[], bool] = lambda: True
+    _active_checked: float = -1e9
+    _is_active: bool = False
 
     @classmethod
     def configure(cls, opts: Settings, kube: Kube, locks: KeyedLocks) -> Notifier | None:
@@ -87,7 +106,11 @@ class Notifier:
         return dn.needs_attention(rem, self.sinks, now=clock.now(), hold=self.hold)
 
     # -- the loop ------------------------------------------------------------------------------------------
-    def start(self, pending: Callable[[], Iterable[dict[str, Any]]]) -> None:
+    def start(self, pending: Callable[[], Iterable[dict[str, Any]]], active: Callable[[], bool] | None = None) -> None:
+        """`active`: whether this replica is the one acting (kopf peering); a standby sends nothing, or its
+        frozen index would re-post alerts the active replica has resolved since."""
+        if active is not None:
+            self.active = active
         log.info("notifications: sinks %s", ", ".join(self.sinks))
         threading.Thread(target=self._loop, args=(pending,), name="notifications", daemon=True).start()
 
@@ -101,7 +124,16 @@ class Notifier:
             except Exception:  # the loop must outlive any one failure
                 log.exception("notification pass failed; retrying")
 
+    def acting(self) -> bool:
+        """This replica acts (re-checked at most every ACTIVE_CHECK_SECONDS)."""
+        if self.monotonic() - self._active_checked >= ACTIVE_CHECK_SECONDS:
+            self._is_active = self.active()
+            self._active_checked = self.monotonic()
+        return self._is_active
+
     def run_pass(self, rems: list[dict[str, Any]]) -> None:
+        if rems and not self.acting():
+            return
         waiting = dict.fromkeys(self.sinks, 0)
         live = set()
         for rem in rems:

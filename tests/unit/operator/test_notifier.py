@@ -271,3 +271,30 @@ def test_no_sink_no_notifier() -> None:
 def test_bad_sink_url_refused_at_start() -> None:
     with pytest.raises(ValueError):
         Notifier.configure(Settings(webhook_urls=["ftp://x"]), FakeKube(), KeyedLocks())  # type: ignore[arg-type]
+
+
+def test_a_standby_replica_sends_nothing(receiver: Receiver) -> None:
+    kube, clock = FakeKube(remediation()), Clock()
+    n = notifier(kube, receiver, clock)
+    n.active = lambda: False
+    n.run_pass([kube.get_cr("remediations", "shop", "grow")])  # type: ignore[list-item]
+    assert amounts(receiver) == (0, 0) and kube.patches == []
+    n.active = lambda: True
+    clock.t += 6  # the peering answer is cached for a few seconds
+    n.run_pass([kube.get_cr("remediations", "shop", "grow")])  # type: ignore[list-item]
+    assert amounts(receiver) == (1, 1)
+
+
+def test_outranked_follows_kopf_peering() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from remediator.notifications.sender import outranked
+
+    now = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+    fresh = (now - timedelta(seconds=3)).isoformat()
+    stale = (now - timedelta(seconds=30)).isoformat()
+    assert not outranked({"me": {"priority": 50, "lastseen": fresh, "lifetime": 10}}, 50, now)
+    assert outranked({"other": {"priority": 80, "lastseen": fresh, "lifetime": 10}}, 50, now)
+    assert not outranked({"dead": {"priority": 80, "lastseen": stale, "lifetime": 10}}, 50, now)
+    assert not outranked({"low": {"priority": 10, "lastseen": fresh, "lifetime": 10}}, 50, now)
+    assert outranked(None, 50, now)  # unreadable: do not risk a second sender
