@@ -272,3 +272,42 @@ def test_only_the_acting_replica_notifies_and_a_paused_one_reposts_nothing(
     ops.wait_phase("remediations", other, "PendingApproval", timeout=60)
     wait_for(lambda: messages(webhook_sink, other, "firing"), 40, "the next incident's message after the takeover")
     holds_for(lambda: len(messages(webhook_sink, other)) == 1, 4, "one message")
+
+
+def test_notify_reaches_a_webhook_only_setup_until_judged(
+    run_operator: OperatorFactory, ops: Ops, namespace: str, webhook_sink: WebhookReceiver
+) -> None:
+    """A webhook is enough (no Alertmanager); a notify's hostile note arrives neutralised."""
+    env = {
+        "REMEDIATOR_WATCH_CLUSTER": "false",
+        "REMEDIATOR_WEBHOOK_URLS": webhook_sink.url,
+        "REMEDIATOR_NOTIFY_POLL_SECONDS": "0.5",
+    }
+    run_operator(namespace, env=env)
+    ops.deployment("legacy", 1, memory="128Mi")
+    ops.remediation(
+        "tell-someone",
+        "legacy",
+        "notify",
+        error_type="permission_denied",
+        parameters={"note": "<!channel> the service account lacks get on secrets \x1b[31m"},
+    )
+    done = ops.wait_phase("remediations", "tell-someone", *FINAL, timeout=30)
+    check(done["status"]["reason"] == "NotifiedHuman", done["status"])
+    [msg] = wait_for(lambda: messages(webhook_sink, "tell-someone", "firing"), 20, "the notify message")
+    check(msg["alert"] == "RemediationNotify" and msg["severity"] == "warning", msg)
+    check("lacks get on secrets" in msg["text"] and "<!channel>" not in msg["text"], msg["text"])
+    check("&lt;!channel&gt;" in msg["text"] and "\x1b" not in msg["text"], msg["text"])
+    check(set(note(ops, "tell-someone")["sinks"]) == {"webhook-0"}, note(ops, "tell-someone"))
+    ops.cluster.kubectl(
+        "annotate",
+        "-n",
+        namespace,
+        "--overwrite",
+        "remediation",
+        "tell-someone",
+        "remediator.dev/feedback=correct",
+        f"remediator.dev/feedback-by={ops.me}",
+    )
+    wait_for(lambda: messages(webhook_sink, "tell-someone", "resolved"), 20, "resolved once judged")
+    holds_for(lambda: len(messages(webhook_sink, "tell-someone")) == 2, 3, "one message per state")
