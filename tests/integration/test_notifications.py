@@ -142,7 +142,18 @@ def test_failed_remediation_fires_until_a_person_judges_it(
         lambda: alertmanager.alerts(alertname="RemediationFailed", remediation=name), 30, "RemediationFailed"
     )
     check(firing[0]["labels"]["severity"] == "critical", firing[0]["labels"])
-    check("Failed" in firing[0]["annotations"]["description"], firing[0]["annotations"])
+    # Fired at Undoing already; re-posted with the same labels, the alert is updated to the final phase.
+    updated = wait_for(
+        lambda: [
+            a
+            for a in alertmanager.alerts(alertname="RemediationFailed", remediation=name)
+            if a["annotations"].get("phase") == "Failed"
+        ],
+        20,
+        "the alert updated to Failed",
+    )
+    check("Undone" in updated[0]["annotations"]["description"], updated[0]["annotations"])
+    check(len(alertmanager.alerts(remediation=name)) == 1, alertmanager.alerts(remediation=name))
     wait_for(lambda: alertmanager.notified(alertname="RemediationFailed", remediation=name), 20, "the routed alert")
     holds_for(
         lambda: bool(alertmanager.alerts(alertname="RemediationFailed", remediation=name)),
