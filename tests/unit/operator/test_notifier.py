@@ -298,3 +298,24 @@ def test_outranked_follows_kopf_peering() -> None:
     assert not outranked({"dead": {"priority": 80, "lastseen": stale, "lifetime": 10}}, 50, now)
     assert not outranked({"low": {"priority": 10, "lastseen": fresh, "lifetime": 10}}, 50, now)
     assert outranked(None, 50, now)  # unreadable: do not risk a second sender
+
+
+def test_webhook_urls_may_come_from_ssm(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[str] = []
+
+    class FakeSSM:
+        def get_parameter(self, Name: str, WithDecryption: bool) -> dict[str, Any]:
+            asked.append(Name)
+            assert WithDecryption
+            return {"Parameter": {"Value": "https://hooks.example/T000/B000/secret"}}
+
+    from remediator.notifications import sender
+
+    monkeypatch.setattr(sender.aws, "clients", lambda endpoint, region: (None, FakeSSM))
+    n = Notifier.configure(
+        Settings(webhook_urls=["ssm:///kube-remediator/slack-webhook"], alertmanager_urls=["http://am:9093"]),
+        FakeKube(),  # type: ignore[arg-type]
+        KeyedLocks(),
+    )
+    assert n is not None and asked == ["/kube-remediator/slack-webhook"]
+    assert n.webhooks[0].url == "https://hooks.example/T000/B000/secret" and n.sinks == ["alertmanager", "webhook-0"]
