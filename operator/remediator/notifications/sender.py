@@ -158,6 +158,8 @@ class Notifier:
         if notice is None:
             return []
         todo = dn.unsent(notice, status, self.sinks)
+        if notice == dn.recorded(status) and todo and not any(self._due(sink, rem) for sink in todo):
+            return todo  # every sink it waits for is backing off: no API call until one is due
         if notice != dn.recorded(status) or todo:
             fresh = self.kube.get_cr(api.REMEDIATIONS, rem["metadata"]["namespace"], rem["metadata"]["name"])
             if fresh is None or fresh["metadata"].get("uid") != rem["metadata"].get("uid"):

@@ -319,3 +319,26 @@ def test_webhook_urls_may_come_from_ssm(monkeypatch: pytest.MonkeyPatch) -> None
     )
     assert n is not None and asked == ["/kube-remediator/slack-webhook"]
     assert n.webhooks[0].url == "https://hooks.example/T000/B000/secret" and n.sinks == ["alertmanager", "webhook-0"]
+
+
+def test_no_api_reads_while_every_sink_backs_off(receiver: Receiver) -> None:
+    kube, clock = FakeKube(remediation()), Clock()
+    n = notifier(kube, receiver, clock)
+    receiver.down = True
+    n.run_pass([kube.get_cr("remediations", "shop", "grow")])  # type: ignore[list-item]
+    reads = 0
+    original = kube.get_cr
+
+    def counting(*args: Any) -> dict[str, Any] | None:
+        nonlocal reads
+        reads += 1
+        return original(*args)
+
+    kube.get_cr = counting  # type: ignore[method-assign]
+    body = original("remediations", "shop", "grow")
+    for _ in range(5):
+        n.run_pass([body])  # type: ignore[list-item]
+    assert reads == 0
+    clock.t += 31
+    n.run_pass([body])  # type: ignore[list-item]
+    assert reads == 1
