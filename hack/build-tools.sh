@@ -13,6 +13,7 @@ HELM_VERSION=v3.19.5
 KUBECONFORM_VERSION=v0.7.0
 ACTIONLINT_VERSION=v1.7.12
 HEY_VERSION=v0.1.4           # HTTP load generator for bench/api_latency.py (not part of the default set)
+ALERTMANAGER_VERSION=v0.28.1  # the notification tests' real Alertmanager (API v2)
 
 CACHE="${REMEDIATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-remediator}"
 BIN="$CACHE/bin"
@@ -132,6 +133,7 @@ build_one() {
     kubeconform) install_plain kubeconform github.com/yannh/kubeconform/cmd/kubeconform "$KUBECONFORM_VERSION" ;;
     actionlint) install_plain actionlint github.com/rhysd/actionlint/cmd/actionlint "$ACTIONLINT_VERSION" ;;
     hey) install_plain hey github.com/rakyll/hey "$HEY_VERSION" ;;
+    alertmanager) install_plain alertmanager github.com/prometheus/alertmanager/cmd/alertmanager "$ALERTMANAGER_VERSION" ;;
     *) echo "unknown tool: $1" >&2; exit 2 ;;
   esac
 }

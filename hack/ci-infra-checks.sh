@@ -71,7 +71,9 @@ FULL=(--set mongodb.bundled.enabled=true --set metrics.serviceMonitor.enabled=tr
       --set training.serviceAccount.roleArn=arn:aws:iam::111122223333:role/training
       --set learning.logsBucket=kr-logs --set learning.modelsBucket=kr-ml --set aws.region=eu-west-1
       --set api.enabled=true --set api.ingress.enabled=true --set api.ingress.host=remediator.example.com
-      --set api.ingress.tlsSecret=remediator-api-tls --set api.tls.secretName=remediator-api-pod-tls)
+      --set api.ingress.tlsSecret=remediator-api-tls --set api.tls.secretName=remediator-api-pod-tls
+      --set "notifications.alertmanager.urls={http://alertmanager.monitoring.svc:9093}"
+      --set notifications.webhook.existingSecret.name=kr-webhooks)
 "$helm" lint --strict "$CHART" --kube-version "$KUBE_VERSION" >"$WORK/lint1" 2>&1 || { cat "$WORK/lint1" >&2; fail "helm-lint" "default values"; }
 "$helm" lint --strict "$CHART" --kube-version "$KUBE_VERSION" "${FULL[@]}" >"$WORK/lint2" 2>&1 || { cat "$WORK/lint2" >&2; fail "helm-lint" "all-features values"; }
 # A typo must fail: values.schema.json forbids unknown keys.

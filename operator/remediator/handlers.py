@@ -18,7 +18,9 @@ from urllib3.exceptions import HTTPError
 
 from remediator import api, metrics
 from remediator.adapters.kube import Kube, api_client
+from remediator.domain import clock
 from remediator.learning.feedback import pending_feedback
+from remediator.notifications.sender import outranked
 from remediator.runtime import Runtime
 from remediator.settings import Settings, load
 
@@ -68,7 +70,13 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **kwargs: Any) -
     kube.ensure_peering(opts.peering, opts.namespaces)
     memo.runtime = Runtime.build(opts, kube)
     index = kwargs["remediations_pending_feedback"]
-    memo.runtime.start(lambda: list(index.get(None, ())))
+    notifying = kwargs["remediations_notifying"]
+    priority = settings.peering.priority
+
+    def acting() -> bool:  # a standby replica (kopf paused it) sends no notification
+        return not outranked(kube.peering_status(opts.peering, opts.namespaces), priority, clock.now())
+
+    memo.runtime.start(lambda: list(index.get(None, ())), lambda: list(notifying.get(None, ())), acting)
     if opts.metrics_port:
         memo.metrics_server = metrics.serve(opts.metrics_port)
     metrics.mark_ready()
@@ -101,6 +109,14 @@ def cleanup(memo: kopf.Memo, **_: Any) -> None:
 def remediations_pending_feedback(body: kopf.Body, **_: Any) -> dict[None, dict[str, Any]] | None:
     """Remediations whose feedback waits for the store: the learning loop's retry list."""
     return {None: dict(body)} if pending_feedback(body) else None
+
+
+@kopf.index(GROUP, VERSION, api.REMEDIATIONS)
+def remediations_notifying(body: kopf.Body, memo: kopf.Memo, **_: Any) -> dict[None, dict[str, Any]] | None:
+    """Remediations with a notification to send or an alert firing: the notification sender's work list."""
+    runtime: Runtime | None = getattr(memo, "runtime", None)
+    notifier = runtime.notifier if runtime is not None else None
+    return {None: dict(body)} if notifier is not None and notifier.wanted(dict(body)) else None
 
 
 # -- cluster watch: failures become ErrorEvents ------------------------------------------------------------

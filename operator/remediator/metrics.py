@@ -9,7 +9,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
 FAILURES_OBSERVED = Counter(
     "remediator_failures_observed_total", "Failures observed, by source and failure family", ["source", "family"]
@@ -33,6 +33,15 @@ DECISION_LATENCY = Histogram(
 )
 API_ERRORS = Counter("remediator_api_errors_total", "Errors talking to the API server", ["operation", "code"])
 FEEDBACK = Counter("remediator_feedback_total", "Feedback records written to the store, by label", ["label"])
+NOTIFICATIONS = Counter(
+    "remediator_notifications_total", "Notifications a sink took, by sink, alert and state", ["sink", "alert", "state"]
+)
+NOTIFICATION_FAILURES = Counter(
+    "remediator_notification_failures_total", "Notification attempts a sink did not take, by sink", ["sink"]
+)
+NOTIFICATIONS_PENDING = Gauge(
+    "remediator_notifications_pending", "Notifications recorded in status and not yet taken, by sink", ["sink"]
+)
 
 _ready = threading.Event()
 _started = time.monotonic()

@@ -12,6 +12,7 @@ from remediator.learning.loop import Learning
 from remediator.learning.modelswap import ModelHolder
 from remediator.learning.recorder import CachedGuard, FeedbackRecorder
 from remediator.locks import KeyedLocks
+from remediator.notifications.sender import Notifier
 from remediator.pipeline.intake import Intake
 from remediator.pipeline.policies import PolicySource
 from remediator.pipeline.remediation import Reconciler
@@ -33,6 +34,7 @@ class Runtime:
     recorder: FeedbackRecorder
     learning: Learning
     policies: PolicySource
+    notifier: Notifier | None = None
 
     @classmethod
     def build(cls, settings: Settings, kube: Kube) -> Runtime:
@@ -55,10 +57,18 @@ class Runtime:
             recorder=recorder,
             learning=learning,
             policies=policies,
+            notifier=Notifier.configure(settings, kube, locks),
         )
 
-    def start(self, pending_feedback: Callable[[], Iterable[dict[str, Any]]]) -> None:
+    def start(
+        self,
+        pending_feedback: Callable[[], Iterable[dict[str, Any]]],
+        notifying: Callable[[], Iterable[dict[str, Any]]] | None = None,
+        acting: Callable[[], bool] | None = None,
+    ) -> None:
         self.learning.start(pending_feedback, self.recorder.flush)
+        if self.notifier is not None and notifying is not None:
+            self.notifier.start(notifying, acting)
         log.info(
             "kube-remediator started: model %s, threshold %.2f, dry-run %s, namespaces %s",
             self.holder.version,
@@ -69,3 +79,5 @@ class Runtime:
 
     def stop(self) -> None:
         self.learning.stop()
+        if self.notifier is not None:
+            self.notifier.stop()

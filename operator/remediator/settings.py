@@ -38,8 +38,32 @@ class Settings(BaseModel):
     model_poll_seconds: int = Field(60, ge=0, description="how often to check the registry pointer; 0 = never")
     s3_endpoint_url: str | None = Field(None, description="S3-compatible endpoint (tests, MinIO); unset = AWS")
     aws_region: str | None = Field(None, description="AWS region for S3 and SSM; unset = the SDK's default")
+    alertmanager_urls: list[str] = Field(
+        default_factory=list,
+        max_length=8,
+        description="Alertmanager base URLs (peers of one cluster) for alerts, comma-separated; ssm:///path allowed",
+    )
+    webhook_urls: list[str] = Field(
+        default_factory=list,
+        max_length=8,
+        description="webhook URLs (Slack-compatible JSON), comma-separated, each a sink; ssm:///path allowed",
+    )
+    notify_timeout_seconds: float = Field(5.0, gt=0, le=60, description="timeout of one notification request")
+    notify_resend_seconds: float = Field(
+        60.0, ge=1, le=3600, description="how often a firing alert is re-posted to Alertmanager (endsAt is 3x ahead)"
+    )
+    notify_retry_max_seconds: float = Field(
+        300.0, ge=1, le=3600, description="longest wait between retries of a sink that is down"
+    )
+    notify_hold_seconds: int = Field(
+        86400, ge=10, le=30 * 86400, description="a Failed or notify alert fires this long unless a person judges it"
+    )
+    notify_poll_seconds: float = Field(2.0, gt=0, le=60, description="how often the sender looks for notifications")
+    runbook_url: str = Field(
+        "", max_length=512, description="runbook base URL for alerts (#<alertname> appended); empty = none"
+    )
 
-    @field_validator("namespaces", mode="before")
+    @field_validator("namespaces", "alertmanager_urls", "webhook_urls", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):

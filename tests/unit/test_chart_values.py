@@ -120,3 +120,86 @@ def test_the_default_policy_waits_for_its_crd_when_the_chart_installs_it() -> No
 )
 def test_the_schema_refuses_bad_learning_and_crds_values(bad: str) -> None:
     assert helm_template(bad, check=False).returncode != 0
+
+
+# -- notifications (docs/notifications.md) ---------------------------------------------------------------------
+NOTIFY_ENV = (
+    "REMEDIATOR_ALERTMANAGER_URLS", "REMEDIATOR_WEBHOOK_URLS", "REMEDIATOR_NOTIFY_TIMEOUT_SECONDS",
+    "REMEDIATOR_NOTIFY_RESEND_SECONDS", "REMEDIATOR_NOTIFY_RETRY_MAX_SECONDS", "REMEDIATOR_NOTIFY_HOLD_SECONDS",
+    "REMEDIATOR_RUNBOOK_URL",
+)  # fmt: skip
+
+
+def _sink_egress(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    [policy] = [o for o in objects if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == "kr-kube-remediator"]
+    return [r for r in policy["spec"]["egress"] if {"protocol": "TCP", "port": 9093} in r.get("ports", [])]
+
+
+def test_no_sink_no_notification_env_and_no_egress() -> None:
+    objects = rendered_objects()
+    assert not set(NOTIFY_ENV) & set(_env(objects, "Deployment"))
+    assert _sink_egress(objects) == []
+
+
+def test_notification_values_reach_the_operator() -> None:
+    objects = rendered_objects(
+        "notifications.alertmanager.urls={http://am-0.monitoring:9093,http://am-1.monitoring:9093}",
+        "notifications.webhook.urls={https://hooks.example/T1/abc}",
+        "notifications.timeoutSeconds=3",
+        "notifications.resendSeconds=30",
+        "notifications.retryMaxSeconds=120",
+        "notifications.holdSeconds=3600",
+        "notifications.runbookUrl=https://runbooks.example/remediator",
+    )
+    env = _env(objects, "Deployment")
+    assert env["REMEDIATOR_ALERTMANAGER_URLS"] == "http://am-0.monitoring:9093,http://am-1.monitoring:9093"
+    assert env["REMEDIATOR_WEBHOOK_URLS"] == "https://hooks.example/T1/abc"
+    assert (env["REMEDIATOR_NOTIFY_TIMEOUT_SECONDS"], env["REMEDIATOR_NOTIFY_RESEND_SECONDS"]) == ("3", "30")
+    assert (env["REMEDIATOR_NOTIFY_RETRY_MAX_SECONDS"], env["REMEDIATOR_NOTIFY_HOLD_SECONDS"]) == ("120", "3600")
+    assert env["REMEDIATOR_RUNBOOK_URL"] == "https://runbooks.example/remediator"
+    [rule] = _sink_egress(objects)
+    assert "to" not in rule and {"protocol": "TCP", "port": 443} in rule["ports"]
+    # The operator reads what the chart renders.
+    from remediator.settings import load
+
+    settings = load(environ={k: v for k, v in env.items() if isinstance(v, str)})
+    assert len(settings.alertmanager_urls) == 2 and settings.notify_hold_seconds == 3600
+
+
+def test_webhook_urls_from_a_secret_and_egress_narrowed() -> None:
+    objects = rendered_objects(
+        "notifications.webhook.existingSecret.name=slack-hooks",
+        'json:notifications.egress.to=[{"ipBlock": {"cidr": "203.0.113.0/24"}}]',
+    )
+    env = _env(objects, "Deployment")
+    assert env["REMEDIATOR_WEBHOOK_URLS"] == {"secretKeyRef": {"name": "slack-hooks", "key": "urls"}}
+    [rule] = _sink_egress(objects)
+    assert rule["to"] == [{"ipBlock": {"cidr": "203.0.113.0/24"}}]
+
+
+def test_notification_defaults_match_the_operator_settings() -> None:
+    from remediator.settings import Settings
+
+    env = _env(rendered_objects("notifications.alertmanager.urls={http://am:9093}"), "Deployment")
+    defaults = Settings()
+    assert float(env["REMEDIATOR_NOTIFY_TIMEOUT_SECONDS"]) == defaults.notify_timeout_seconds
+    assert float(env["REMEDIATOR_NOTIFY_RESEND_SECONDS"]) == defaults.notify_resend_seconds
+    assert float(env["REMEDIATOR_NOTIFY_RETRY_MAX_SECONDS"]) == defaults.notify_retry_max_seconds
+    assert int(env["REMEDIATOR_NOTIFY_HOLD_SECONDS"]) == defaults.notify_hold_seconds
+    assert "REMEDIATOR_RUNBOOK_URL" not in env
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "notifications.alertmanager.urls={am:9093}",
+        "notifications.webhook.urls={file:///etc/passwd}",
+        "notifications.webhook.urls={http://a b}",
+        "notifications.timeoutSeconds=0",
+        "notifications.holdSeconds=1",
+        "notifications.runbookUrl=javascript:alert(1)",
+        "notifications.webhook.token=x",
+    ],
+)
+def test_the_schema_refuses_bad_notification_values(bad: str) -> None:
+    assert helm_template(bad, check=False).returncode != 0

@@ -231,3 +231,42 @@ seccompProfile:
     - {protocol: TCP, port: {{ .Values.mongodb.externalPort }}}
 {{- end }}
 {{- end }}
+
+{{/* "true" when a notification sink is configured, else empty. */}}
+{{- define "kube-remediator.notificationsEnabled" -}}
+{{- $n := .Values.notifications -}}
+{{- if or $n.alertmanager.urls $n.webhook.urls $n.webhook.existingSecret.name }}true{{ end }}
+{{- end }}
+
+{{/* Environment of the notification sinks (REMEDIATOR_ALERTMANAGER_URLS, REMEDIATOR_WEBHOOK_URLS, NOTIFY_*). */}}
+{{- define "kube-remediator.notificationsEnv" -}}
+{{- $n := .Values.notifications -}}
+{{- if include "kube-remediator.notificationsEnabled" . }}
+{{- with $n.alertmanager.urls }}
+- name: REMEDIATOR_ALERTMANAGER_URLS
+  value: {{ join "," . | quote }}
+{{- end }}
+{{- if $n.webhook.existingSecret.name }}
+- name: REMEDIATOR_WEBHOOK_URLS
+  valueFrom:
+    secretKeyRef:
+      name: {{ $n.webhook.existingSecret.name }}
+      key: {{ $n.webhook.existingSecret.key }}
+{{- else if $n.webhook.urls }}
+- name: REMEDIATOR_WEBHOOK_URLS
+  value: {{ join "," $n.webhook.urls | quote }}
+{{- end }}
+- name: REMEDIATOR_NOTIFY_TIMEOUT_SECONDS
+  value: {{ $n.timeoutSeconds | quote }}
+- name: REMEDIATOR_NOTIFY_RESEND_SECONDS
+  value: {{ $n.resendSeconds | quote }}
+- name: REMEDIATOR_NOTIFY_RETRY_MAX_SECONDS
+  value: {{ $n.retryMaxSeconds | quote }}
+- name: REMEDIATOR_NOTIFY_HOLD_SECONDS
+  value: {{ $n.holdSeconds | quote }}
+{{- with $n.runbookUrl }}
+- name: REMEDIATOR_RUNBOOK_URL
+  value: {{ . | quote }}
+{{- end }}
+{{- end }}
+{{- end }}

@@ -365,6 +365,21 @@ class Kube:
             if err.status != 409:
                 raise
 
+    def peering_status(self, name: str, namespaces: list[str]) -> dict[str, Any] | None:
+        """The peers kopf records in the peering object (``status``: id -> priority, lastseen, lifetime); None
+        when it cannot be read. With several namespaces every object lists the same replicas: the first is read."""
+        try:
+            with _api_errors("read"):
+                if not namespaces:
+                    obj = self.custom.get_cluster_custom_object("kopf.dev", "v1", "clusterkopfpeerings", name)
+                else:
+                    obj = self.custom.get_namespaced_custom_object(
+                        "kopf.dev", "v1", namespaces[0], "kopfpeerings", name
+                    )
+        except (ApiException, HTTPError, OSError):
+            return None
+        return dict(obj.get("status") or {})
+
     def approval_guard_installed(self) -> bool:
         """Whether a ValidatingAdmissionPolicyBinding labelled as the approval guard exists (read right needed;
         without it, or on any error, the answer is no: approvals are then refused, never trusted blindly)."""

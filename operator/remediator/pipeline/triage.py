@@ -67,7 +67,8 @@ class Triage:
     ) -> None:
         self.kube, self.classifier, self.policies = kube, classifier, policies
         self.corrections = corrections  # None: no feedback store configured
-        self.rem_locks = rem_locks or KeyedLocks()  # shared with the Reconciler: one writer per Remediation
+        # shared with the Reconciler: one writer per Remediation (not `or`: an empty KeyedLocks is falsy)
+        self.rem_locks = rem_locks if rem_locks is not None else KeyedLocks()
         self.writer = StatusWriter(kube)
         # Decisions are taken one at a time, each counting the ones before it: so the limits hold under a
         # burst, and a second ErrorEvent of a workload sees the first one's Remediation (one active each).

@@ -49,7 +49,7 @@ class Reconciler:
         on_final: Callable[[dict[str, Any]], object] | None = None,
     ) -> None:
         self.kube, self.policies = kube, policies
-        self.locks = locks or KeyedLocks()
+        self.locks = locks if locks is not None else KeyedLocks()  # not `or`: an empty KeyedLocks is falsy
         self.on_final = on_final
         self.writer = StatusWriter(kube)
         self.decider = Decider(kube, policies)

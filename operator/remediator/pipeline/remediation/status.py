@@ -9,7 +9,7 @@ from kubernetes.client.exceptions import ApiException
 
 from remediator import api, failpoints, metrics
 from remediator.adapters.kube import Kube, NotFound
-from remediator.domain import clock
+from remediator.domain import clock, notification
 from remediator.domain.conditions import make_condition, set_condition
 from remediator.domain.lifecycle import standard_conditions
 from remediator.pipeline.remediation.transition import Transition
@@ -43,6 +43,10 @@ class StatusWriter:
             "observedGeneration": generation,
             **t.fields,
         }
+        # What humans must be told is recorded with the phase, in the same write (the sender delivers it).
+        notice = notification.recorded_patch(rem, update, now)
+        if notice is not None:
+            update["notification"] = notice
         # Conditional on the version the step read: if anything wrote the Remediation since (another pass, or a
         # read that was stale), the API server refuses with 409 and the pass is retried from a fresh read.
         version = meta.get("resourceVersion") if conditional else None

@@ -1,0 +1,1 @@
+"""Notifications out: Alertmanager and webhooks, delivered from what Remediation status records."""
