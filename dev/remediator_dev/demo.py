@@ -155,7 +155,7 @@ kubectl annotate $REM remediator.dev/approve=true remediator.dev/approver=$ME re
 kubectl wait $REM --for=jsonpath='{.status.phase}'=Verifying --timeout=60s
 kubectl wait $REM --for=jsonpath='{.status.phase}'=Succeeded --timeout=120s
 kubectl annotate rem -l remediator.dev/target-name=billing remediator.dev/reject=true remediator.dev/approver=$ME
-kubectl annotate rem -l remediator.dev/target-name=orders remediator.dev/feedback=correct
+kubectl annotate rem -l remediator.dev/target-name=orders remediator.dev/feedback=correct remediator.dev/feedback-by=$ME
 remediator report --since 1h
 """
 

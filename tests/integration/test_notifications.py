@@ -101,10 +101,16 @@ def test_pending_approval_fires_in_alertmanager_and_resolves_when_verified(
     check(routed[0]["status"] == "firing", routed[0])
     fired = wait_for(lambda: messages(webhook_sink, name, "firing"), 20, "the webhook's firing message")
     check(fired[0]["text"].startswith(":warning: *increase_memory of") and fired[0]["approve"], fired[0])
-    status = note(ops, name)
-    check(status["alert"] == PENDING and status["state"] == "firing", status)
     token = f"{PENDING}:firing"
-    check(status["sinks"]["alertmanager"]["sent"] == token and status["sinks"]["webhook-0"]["sent"] == token, status)
+
+    def recorded() -> dict[str, Any] | None:  # a sink's delivery is written to status right after its 2xx
+        status = note(ops, name)
+        sinks = status.get("sinks") or {}
+        sent = [(sinks.get(s) or {}).get("sent") for s in ("alertmanager", "webhook-0")]
+        return status if sent == [token, token] else None
+
+    status = wait_for(recorded, 20, "both deliveries recorded in status")
+    check(status["alert"] == PENDING and status["state"] == "firing", status)
 
     ops.approve(name)
     done = ops.wait_phase("remediations", name, *FINAL, timeout=60)

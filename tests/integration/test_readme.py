@@ -280,9 +280,9 @@ def check_reject(run: Run, out: str) -> None:
 
 
 def check_feedback(run: Run, out: str) -> None:
-    def human() -> dict[str, Any] | None:
-        feedback = (run.t.remediations()["orders"].get("status") or {}).get("feedback") or {}
-        return feedback if feedback.get("source") == "human" else None
+    def human() -> dict[str, Any] | None:  # a person's verdict lives in status.judgments, one per judge
+        judgments = (run.t.remediations()["orders"].get("status") or {}).get("judgments") or []
+        return judgments[0] if judgments else None
 
     assert _eventually(human, "orders carries the human feedback")["label"] == "correct"
 
@@ -363,7 +363,8 @@ CHECKS: list[tuple[str, Callable[[Run, str], None], float]] = [
     (r"kubectl wait \$REM .*=Succeeded .*", check_succeeded, 150),
     (r"kubectl annotate rem -l remediator\.dev/target-name=billing remediator\.dev/reject=true .*", check_reject, 30),
     (
-        r"kubectl annotate rem -l remediator\.dev/target-name=orders remediator\.dev/feedback=correct",
+        r"kubectl annotate rem -l remediator\.dev/target-name=orders remediator\.dev/feedback=correct "
+        r"remediator\.dev/feedback-by=\$ME",
         check_feedback,
         30,
     ),
