@@ -9,7 +9,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from remediator_model.taxonomy import ACTIONS, ERROR_TYPES
+from remediator.domain.types import Action as ActionName
+from remediator.domain.types import ErrorType as ErrorTypeName
 
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
@@ -18,20 +19,6 @@ MAX_BATCH = 32
 
 Namespace = Field(min_length=1, max_length=63, pattern=DNS_LABEL, description="Kubernetes namespace")
 WorkloadKind = Literal["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"]
-ActionName = Literal["restart_pod", "rollback", "scale_up", "increase_memory", "update_config", "notify"]
-ErrorTypeName = Literal[
-    "oom",
-    "config_issue",
-    "dependency_error",
-    "timeout",
-    "image_pull",
-    "app_crash",
-    "probe_failure",
-    "permission_denied",
-    "resource_exhaustion",
-]
-assert set(ActionName.__args__) == set(ACTIONS), "the API's action names follow the model's taxonomy"  # type: ignore[attr-defined]
-assert set(ErrorTypeName.__args__) == set(ERROR_TYPES), "the API's error types follow the model's taxonomy"  # type: ignore[attr-defined]
 
 
 class Strict(BaseModel):
