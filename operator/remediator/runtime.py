@@ -16,6 +16,7 @@ from remediator.notifications.sender import Notifier
 from remediator.pipeline.intake import Intake
 from remediator.pipeline.policies import PolicySource
 from remediator.pipeline.remediation import Reconciler
+from remediator.pipeline.remediation.status import TransitionObserver
 from remediator.pipeline.triage import Triage
 from remediator.settings import Settings
 from remediator_model.predict import Classifier
@@ -46,13 +47,17 @@ class Runtime:
         recorder = FeedbackRecorder(
             kube, locks, learning.flusher, guard_installed=CachedGuard(kube.feedback_guard_installed)
         )
-        reconciler = Reconciler(kube, policies, locks, on_final=recorder.flush_unlocked)
+        # Told of every Remediation status write (traces, audit stream, metrics): each adds itself here.
+        observers: list[TransitionObserver] = []
+        reconciler = Reconciler(kube, policies, locks, on_final=recorder.flush_unlocked, observers=observers)
         return cls(
             settings=settings,
             kube=kube,
             holder=holder,
             intake=Intake(kube, policies, settings),
-            triage=Triage(kube, holder, policies, locks, learning.corrections if learning.store else None),
+            triage=Triage(
+                kube, holder, policies, locks, learning.corrections if learning.store else None, observers=observers
+            ),
             reconciler=reconciler,
             recorder=recorder,
             learning=learning,

@@ -6,6 +6,7 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -23,7 +24,7 @@ from remediator.locks import KeyedLocks
 from remediator.pipeline.facts import history, workload_facts
 from remediator.pipeline.policies import PolicySource
 from remediator.pipeline.remediation.decision import initial_status, requesters
-from remediator.pipeline.remediation.status import StatusWriter
+from remediator.pipeline.remediation.status import StatusWriter, TransitionObserver
 from remediator_model.predict import ErrorInput, Prediction
 from remediator_model.template import template_of
 
@@ -64,12 +65,13 @@ class Triage:
         policies: PolicySource,
         rem_locks: KeyedLocks | None = None,
         corrections: Corrections | None = None,
+        observers: Sequence[TransitionObserver] = (),
     ) -> None:
         self.kube, self.classifier, self.policies = kube, classifier, policies
         self.corrections = corrections  # None: no feedback store configured
         # shared with the Reconciler: one writer per Remediation (not `or`: an empty KeyedLocks is falsy)
         self.rem_locks = rem_locks if rem_locks is not None else KeyedLocks()
-        self.writer = StatusWriter(kube)
+        self.writer = StatusWriter(kube, observers)
         # Decisions are taken one at a time, each counting the ones before it: so the limits hold under a
         # burst, and a second ErrorEvent of a workload sees the first one's Remediation (one active each).
         self._decision_lock = threading.Lock()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from kubernetes.client.exceptions import ApiException
@@ -25,7 +25,7 @@ from remediator.pipeline.policies import PolicySource
 from remediator.pipeline.remediation.apply import Applier, api_message
 from remediator.pipeline.remediation.approval import approval, approval_voided, inputs_for
 from remediator.pipeline.remediation.decision import Decider
-from remediator.pipeline.remediation.status import StatusWriter
+from remediator.pipeline.remediation.status import StatusWriter, TransitionObserver
 from remediator.pipeline.remediation.transition import Transition
 from remediator.pipeline.remediation.verify import Verifier
 
@@ -47,11 +47,12 @@ class Reconciler:
         policies: PolicySource,
         locks: KeyedLocks | None = None,
         on_final: Callable[[dict[str, Any]], object] | None = None,
+        observers: Sequence[TransitionObserver] = (),
     ) -> None:
         self.kube, self.policies = kube, policies
         self.locks = locks if locks is not None else KeyedLocks()  # not `or`: an empty KeyedLocks is falsy
         self.on_final = on_final
-        self.writer = StatusWriter(kube)
+        self.writer = StatusWriter(kube, observers)
         self.decider = Decider(kube, policies)
         self.applier = Applier(kube, policies)
         self.verifier = Verifier(kube, policies)

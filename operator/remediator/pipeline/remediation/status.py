@@ -1,9 +1,13 @@
-"""The single writer of a Remediation's status: phase, reason, conditions, metrics, logs and Events."""
+"""The single writer of a Remediation's status: phase, reason, conditions, metrics, logs and Events.
+
+Whatever else must see every step (traces, the audit stream, metrics beyond the phase counter) is a
+TransitionObserver: told after each successful write, never able to fail or delay the step."""
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 from kubernetes.client.exceptions import ApiException
 
@@ -18,9 +22,15 @@ from remediator.pipeline.remediation.view import target_ref
 log = logging.getLogger(__name__)
 
 
+class TransitionObserver(Protocol):
+    def transitioned(self, before: Mapping[str, Any], rem: Mapping[str, Any], t: Transition) -> None:
+        """`before` is the status the step read; `rem` the Remediation as written. Must not block."""
+
+
 class StatusWriter:
-    def __init__(self, kube: Kube) -> None:
+    def __init__(self, kube: Kube, observers: Sequence[TransitionObserver] = ()) -> None:
         self.kube = kube
+        self.observers = tuple(observers)
 
     def write(self, rem: dict[str, Any], t: Transition, *, conditional: bool = True) -> dict[str, Any]:
         """Patch status with `t` (status first: the phase is recorded before the step acts on it) and return
@@ -69,7 +79,16 @@ class StatusWriter:
             )
         if t.event:
             self.events(rem, t.reason, t.message, warning=t.warning)
+        self._notify(status, rem, t)
         return rem
+
+    def _notify(self, before: Mapping[str, Any], rem: Mapping[str, Any], t: Transition) -> None:
+        # The write has landed: an observer's trouble (a collector down, a bug) is logged, never raised.
+        for observer in self.observers:
+            try:
+                observer.transitioned(before, rem, t)
+            except Exception:
+                log.exception("transition observer %s failed", type(observer).__name__)
 
     def events(self, rem: dict[str, Any], reason: str, message: str, *, warning: bool = False) -> None:
         """An Event on the Remediation and one on its target, so `kubectl describe` of either shows it."""

@@ -229,3 +229,25 @@ def test_a_decision_taken_on_a_stale_read_is_not_written() -> None:
     with pytest.raises(ApiException) as refused:
         StatusWriter(kube).write(stale, Transition(api.Phase.PENDING_APPROVAL, "UserProposal", "a proposal"))  # type: ignore[arg-type]
     assert refused.value.status == 409 and _status(kube)["phase"] == "Approved"
+
+
+def test_observers_see_each_written_step_and_cannot_fail_it() -> None:
+    from remediator.pipeline.remediation.status import StatusWriter
+    from remediator.pipeline.remediation.transition import Transition
+
+    seen: list[tuple[Any, Any, str]] = []
+
+    class Recording:
+        def transitioned(self, before: Any, rem: Any, t: Transition) -> None:
+            seen.append((before.get("phase"), rem["status"]["phase"], t.reason))
+
+    class Broken:
+        def transitioned(self, before: Any, rem: Any, t: Transition) -> None:
+            raise RuntimeError("collector down")
+
+    kube, _, _ = _setup(_remediation({"phase": "PendingApproval", "reason": "BelowThreshold", "message": "wait"}))
+    rem = kube.get_cr(api.REMEDIATIONS, NS, "web-timeout")
+    writer = StatusWriter(kube, [Broken(), Recording()])  # type: ignore[arg-type]
+    written = writer.write(rem, Transition(api.Phase.APPROVED, "ApprovedByHuman", "approved"))  # type: ignore[arg-type]
+    assert written["status"]["phase"] == "Approved" and _status(kube)["phase"] == "Approved"
+    assert seen == [("PendingApproval", "Approved", "ApprovedByHuman")]
