@@ -42,6 +42,14 @@ NOTIFICATION_FAILURES = Counter(
 NOTIFICATIONS_PENDING = Gauge(
     "remediator_notifications_pending", "Notifications recorded in status and not yet taken, by sink", ["sink"]
 )
+# The audit stream to CloudWatch Logs (adapters/cloudwatch_logs.py).
+AUDIT_SENT = Counter("remediator_audit_records_sent_total", "Audit records CloudWatch Logs took")
+AUDIT_DROPPED = Counter(
+    "remediator_audit_records_dropped_total",
+    "Audit records lost, by reason (buffer_full: oldest dropped; rejected/refused: CloudWatch would not store them)",
+    ["reason"],
+)
+AUDIT_BUFFERED = Gauge("remediator_audit_buffered_records", "Audit records waiting in memory for CloudWatch Logs")
 
 _ready = threading.Event()
 _started = time.monotonic()

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from remediator.adapters.cloudwatch_logs import CloudWatchLogsWriter
 from remediator.adapters.kube import Kube
 from remediator.learning.loop import Learning
 from remediator.learning.modelswap import ModelHolder
@@ -16,6 +17,7 @@ from remediator.notifications.sender import Notifier
 from remediator.pipeline.intake import Intake
 from remediator.pipeline.policies import PolicySource
 from remediator.pipeline.remediation import Reconciler
+from remediator.pipeline.remediation.audit import AuditTrail
 from remediator.pipeline.remediation.status import TransitionObserver
 from remediator.pipeline.triage import Triage
 from remediator.settings import Settings
@@ -36,6 +38,7 @@ class Runtime:
     learning: Learning
     policies: PolicySource
     notifier: Notifier | None = None
+    audit: CloudWatchLogsWriter | None = None
 
     @classmethod
     def build(cls, settings: Settings, kube: Kube) -> Runtime:
@@ -49,6 +52,9 @@ class Runtime:
         )
         # Told of every Remediation status write (traces, audit stream, metrics): each adds itself here.
         observers: list[TransitionObserver] = []
+        audit = CloudWatchLogsWriter.configure(settings)
+        if audit is not None:
+            observers.append(AuditTrail(audit))
         reconciler = Reconciler(kube, policies, locks, on_final=recorder.flush_unlocked, observers=observers)
         return cls(
             settings=settings,
@@ -63,6 +69,7 @@ class Runtime:
             learning=learning,
             policies=policies,
             notifier=Notifier.configure(settings, kube, locks),
+            audit=audit,
         )
 
     def start(
@@ -71,6 +78,8 @@ class Runtime:
         notifying: Callable[[], Iterable[dict[str, Any]]] | None = None,
         acting: Callable[[], bool] | None = None,
     ) -> None:
+        if self.audit is not None:
+            self.audit.start()
         self.learning.start(pending_feedback, self.recorder.flush)
         if self.notifier is not None and notifying is not None:
             self.notifier.start(notifying, acting)
@@ -86,3 +95,5 @@ class Runtime:
         self.learning.stop()
         if self.notifier is not None:
             self.notifier.stop()
+        if self.audit is not None:  # last: the steps above may still have written records
+            self.audit.close(self.settings.audit_shutdown_seconds)

@@ -62,6 +62,24 @@ class Settings(BaseModel):
     runbook_url: str = Field(
         "", max_length=512, description="runbook base URL for alerts (#<alertname> appended); empty = none"
     )
+    # -- audit stream to CloudWatch Logs (docs/audit.md) --
+    audit_log_group: str | None = Field(
+        None,
+        max_length=512,
+        pattern=r"^[.\-_/#A-Za-z0-9]+$",
+        description="CloudWatch Logs group of the audit stream (Terraform's operator group); unset = off",
+    )
+    audit_log_stream: str | None = Field(
+        None, max_length=512, pattern=r"^[^:*]+$", description="audit log stream name; unset = the Pod's name"
+    )
+    audit_region: str | None = Field(None, description="region of the audit log group; unset = aws_region")
+    audit_buffer_records: int = Field(
+        10000, ge=100, le=1_000_000, description="audit records kept in memory while CloudWatch is unreachable"
+    )
+    audit_flush_seconds: float = Field(2.0, gt=0, le=60, description="longest an audit record waits to be batched")
+    audit_shutdown_seconds: float = Field(
+        5.0, ge=0, le=60, description="how long shutdown keeps sending buffered audit records"
+    )
 
     @field_validator("namespaces", "alertmanager_urls", "webhook_urls", mode="before")
     @classmethod
