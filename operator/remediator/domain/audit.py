@@ -21,10 +21,12 @@ from remediator.domain.redact import scrub
 SCHEMA = "kube-remediator.audit/v1"
 # Far below CloudWatch's 256 KiB per event: a record is a summary, and thousands fit in the buffer.
 MAX_RECORD_BYTES = 16 * 1024
+MIN_RECORD_BYTES = 2048  # what the who/what/where of a record needs at the longest names Kubernetes allows
 TEXT_MAX = 1024  # status.message's own bound
 NAME_MAX = 253
 CODE_MAX = 64
 LIST_MAX = 16
+REQUESTERS_MAX = 4  # status.requestedBy's own bound
 EVIDENCE_ITEM_MAX = 256
 CHANGE_SIDE_MAX_BYTES = 1024  # change.before / change.after kept whole up to this, else summarised
 
@@ -147,7 +149,7 @@ def decision_record(before: Mapping[str, Any], rem: Mapping[str, Any], at: dt.da
         "modelVersion": _text(spec.get("modelVersion"), 128),
         "autoApply": bool(spec.get("autoApply", False)),
         "origin": _text(status.get("origin"), CODE_MAX),
-        "requestedBy": [str(r)[:NAME_MAX] for r in (status.get("requestedBy") or ())][:LIST_MAX],
+        "requestedBy": [str(r)[:NAME_MAX] for r in (status.get("requestedBy") or ())][:REQUESTERS_MAX],
         "errorEvent": _text((spec.get("errorEventRef") or {}).get("name"), NAME_MAX),
         "phase": {"from": _text(before.get("phase"), CODE_MAX), "to": after_phase[:CODE_MAX]},
         "reason": reason[:CODE_MAX],
@@ -190,6 +192,8 @@ def encode(record: Mapping[str, Any], limit: int = MAX_RECORD_BYTES) -> str:
     """One line of ASCII JSON (newlines and every non-ASCII character escaped) of at most `limit` bytes.
 
     Fields named in _SHEDDING are dropped, in order, until it fits; `truncated` lists what was."""
+    if limit < MIN_RECORD_BYTES:
+        raise ValueError(f"a record limit below {MIN_RECORD_BYTES} bytes cannot hold a record's identity")
     work = json.loads(json.dumps(record, ensure_ascii=True, default=str))
     shed: list[str] = []
     text = _dump(work)
@@ -204,7 +208,7 @@ def encode(record: Mapping[str, Any], limit: int = MAX_RECORD_BYTES) -> str:
             shed.append(".".join(path))
             work["truncated"] = shed
             text = _dump(work)
-    if len(text) > limit:  # only with a limit far below the bounds above: keep who/what/where, nothing else
+    if len(text) > limit:  # only for a limit far below the bounds above: keep who/what/where, nothing else
         keep = ("schema", "id", "kind", "at", "namespace", "remediation", "action", "phase", "reason")
         text = _dump({k: work.get(k) for k in keep} | {"truncated": ["*"]})
     return text
