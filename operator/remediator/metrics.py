@@ -49,6 +49,9 @@ AUDIT_DROPPED = Counter(
     "Audit records lost, by reason (buffer_full: oldest dropped; rejected/refused: CloudWatch would not store them)",
     ["reason"],
 )
+AUDIT_SEND_FAILURES = Counter(
+    "remediator_audit_send_failures_total", "PutLogEvents attempts that failed and will be retried"
+)
 AUDIT_BUFFERED = Gauge("remediator_audit_buffered_records", "Audit records waiting in memory for CloudWatch Logs")
 
 _ready = threading.Event()

@@ -291,6 +291,7 @@ class CloudWatchLogsWriter:
             self._failing_since = None
 
     def _failed(self, err: Exception) -> None:
+        metrics.AUDIT_SEND_FAILURES.inc()
         if self._failing_since is None:
             self._failing_since = time.monotonic()
             log.warning(
