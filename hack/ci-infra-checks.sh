@@ -70,6 +70,7 @@ FULL=(--set mongodb.bundled.enabled=true --set metrics.serviceMonitor.enabled=tr
       --set serviceAccount.roleArn=arn:aws:iam::111122223333:role/operator
       --set training.serviceAccount.roleArn=arn:aws:iam::111122223333:role/training
       --set learning.logsBucket=kr-logs --set learning.modelsBucket=kr-ml --set aws.region=eu-west-1
+      --set audit.logGroup=/kube-remediator/operator --set audit.region=eu-west-1
       --set api.enabled=true --set api.ingress.enabled=true --set api.ingress.host=remediator.example.com
       --set api.ingress.tlsSecret=remediator-api-tls --set api.tls.secretName=remediator-api-pod-tls
       --set "notifications.alertmanager.urls={http://alertmanager.monitoring.svc:9093}"
