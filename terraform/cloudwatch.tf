@@ -1,5 +1,5 @@
-# Log groups: the operator's application logs and the EKS control plane's (created before the cluster so
-# they carry our retention and KMS key).
+# Log groups: the operator's (its container logs, shipped by Fluent Bit from logging.tf, and its audit stream
+# of decisions) and the EKS control plane's (created before the cluster so they carry our retention and KMS key).
 
 resource "aws_cloudwatch_log_group" "operator" {
   name              = "/${var.name}/operator"

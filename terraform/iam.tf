@@ -35,7 +35,7 @@ data "aws_iam_policy_document" "irsa_assume" {
   }
 }
 
-# -- operator: read models, write its logs, read its parameters ----------------------------------------------
+# -- operator: read models, write its logs and audit stream, read its parameters -----------------------------
 data "aws_iam_policy_document" "operator" {
   statement {
     sid       = "ReadModels"
@@ -61,6 +61,12 @@ data "aws_iam_policy_document" "operator" {
     sid       = "ReadParameters"
     actions   = ["ssm:GetParameter", "ssm:GetParameters"]
     resources = [local.ssm_params_arn]
+  }
+  # The audit stream (chart value audit.logGroup): its own stream in its own group, nothing else.
+  statement {
+    sid       = "WriteAuditStream"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
+    resources = ["${aws_cloudwatch_log_group.operator.arn}:*", "${aws_cloudwatch_log_group.operator.arn}:log-stream:*"]
   }
   statement {
     sid       = "UseKey"

@@ -1,5 +1,5 @@
 # Shared lookups and the customer-managed KMS key that encrypts everything at rest (EKS secrets, ECR, S3,
-# CloudWatch Logs, SSM). Each concern lives in its own file: network.tf, eks.tf, ecr.tf, s3.tf,
+# CloudWatch Logs, SSM). Each concern lives in its own file: network.tf, eks.tf, ecr.tf, s3.tf, logging.tf,
 # cloudwatch.tf, ssm.tf, iam.tf.
 
 data "aws_caller_identity" "current" {}

@@ -39,8 +39,18 @@ output "ml_artifacts_bucket" {
 }
 
 output "operator_log_group" {
-  description = "CloudWatch log group of the operator."
+  description = "CloudWatch log group of the operator: its container logs (Fluent Bit) and its audit stream (chart value audit.logGroup)."
   value       = aws_cloudwatch_log_group.operator.name
+}
+
+output "fluent_bit_role_arn" {
+  description = "IRSA role of Fluent Bit (container logs into operator_log_group); null when container_logs_enabled is false."
+  value       = var.container_logs_enabled ? aws_iam_role.fluent_bit[0].arn : null
+}
+
+output "container_log_paths" {
+  description = "Container log files Fluent Bit ships (one pattern per namespace, or all of them)."
+  value       = local.container_log_paths
 }
 
 output "mongodb_uri_parameter" {

@@ -156,6 +156,57 @@ variable "log_retention_days" {
   }
 }
 
+variable "container_logs_enabled" {
+  description = "Install Fluent Bit (logging.tf) to ship container logs into the operator's log group. Terraform must reach the EKS API (public endpoint with restricted CIDRs, or run inside the VPC)."
+  type        = bool
+  default     = true
+}
+
+variable "container_logs_namespaces" {
+  description = "Namespaces whose container logs are shipped into the operator's log group besides the operator's own (operator_namespace always is)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for ns in var.container_logs_namespaces : can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", ns))])
+    error_message = "container_logs_namespaces must be valid Kubernetes namespace names."
+  }
+}
+
+variable "container_logs_all_namespaces" {
+  description = "Ship the container logs of EVERY namespace (every tenant's) into the operator's log group. Off: only the namespaces above."
+  type        = bool
+  default     = false
+}
+
+variable "container_log_stream_prefix" {
+  description = "Prefix of the container log streams Fluent Bit creates in the operator's log group (the audit stream is named after the operator's Pod, so the two never mix)."
+  type        = string
+  default     = "containers."
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9._/-]{1,64}$", var.container_log_stream_prefix))
+    error_message = "container_log_stream_prefix must be 1-64 characters of letters, digits, . _ / -."
+  }
+}
+
+variable "fluent_bit_namespace" {
+  description = "Namespace Fluent Bit is installed into (created if missing)."
+  type        = string
+  default     = "amazon-cloudwatch"
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", var.fluent_bit_namespace))
+    error_message = "fluent_bit_namespace must be a valid Kubernetes namespace name."
+  }
+}
+
+variable "fluent_bit_chart_version" {
+  description = "Version of the aws-for-fluent-bit Helm chart (pinned: an upgrade is a reviewed change)."
+  type        = string
+  default     = "0.2.0"
+}
+
 variable "log_bucket_expiration_days" {
   description = "Days after which objects in the logs bucket expire (noncurrent versions expire 30 days later)."
   type        = number

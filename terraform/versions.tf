@@ -10,6 +10,11 @@ terraform {
       source  = "hashicorp/tls"
       version = "~> 4.0"
     }
+    # Fluent Bit for container logs (logging.tf). 2.x: 3.x changed the provider's block syntax.
+    helm = {
+      source  = "hashicorp/helm"
+      version = "~> 2.17"
+    }
   }
 
   # State backend: configure per environment, e.g. `terraform init -backend-config=backend.hcl` with an
