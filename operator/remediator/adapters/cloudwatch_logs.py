@@ -32,6 +32,8 @@ MAX_BATCH_BYTES = 1_048_576
 EVENT_OVERHEAD_BYTES = 26
 MAX_BATCH_SPAN_MS = 24 * 3600 * 1000
 MAX_EVENT_BYTES = 256 * 1024 - EVENT_OVERHEAD_BYTES
+# The buffer's memory bound besides its record count (records are ~1.3 KiB, at most 16 KiB each).
+BUFFER_MAX_BYTES = 32 * 1024 * 1024
 
 # The one refusal no retry can cure (a malformed batch). Everything else (an outage, throttling, access denied
 # or credentials not yet there while IRSA settles) is retried with backoff while the buffer holds.
@@ -71,14 +73,18 @@ def batch_length(
 
 class AuditBuffer:
     """Bounded FIFO of events in chronological order (timestamps never go backwards, even if the wall clock
-    does), thread-safe. `put` drops the oldest when full; `peek`+`commit` remove only what was sent."""
+    does), thread-safe. `put` drops the oldest when full (`capacity` records or `max_bytes`); `peek` and
+    `commit` remove only what was sent."""
 
-    def __init__(self, capacity: int, wall_ms: Callable[[], int] | None = None) -> None:
-        if capacity < 1:
-            raise ValueError("capacity must be at least 1")
-        self.capacity = capacity
+    def __init__(
+        self, capacity: int, wall_ms: Callable[[], int] | None = None, max_bytes: int = BUFFER_MAX_BYTES
+    ) -> None:
+        if capacity < 1 or max_bytes < MAX_EVENT_BYTES:
+            raise ValueError("capacity must be at least 1 and max_bytes at least one event")
+        self.capacity, self.max_bytes = capacity, max_bytes
         self._wall_ms = wall_ms or (lambda: int(time.time() * 1000))
         self._events: deque[LogEvent] = deque()
+        self._bytes = 0
         self._seq = 0
         self._last_ms = 0
         self.dropped = 0
@@ -91,10 +97,12 @@ class AuditBuffer:
         with self.lock:
             self._last_ms = max(self._last_ms, self._wall_ms())
             self._seq += 1
-            self._events.append(LogEvent(self._seq, self._last_ms, message, event_size(message), time.monotonic()))
+            event = LogEvent(self._seq, self._last_ms, message, event_size(message), time.monotonic())
+            self._events.append(event)
+            self._bytes += event.size
             dropped = 0
-            while len(self._events) > self.capacity:
-                self._events.popleft()
+            while len(self._events) > self.capacity or self._bytes > self.max_bytes:
+                self._bytes -= self._events.popleft().size
                 dropped += 1
             self.dropped += dropped
             return dropped
@@ -109,7 +117,7 @@ class AuditBuffer:
         """Remove every event up to `last_seq` (ones the buffer already dropped meanwhile are simply gone)."""
         with self.lock:
             while self._events and self._events[0].seq <= last_seq:
-                self._events.popleft()
+                self._bytes -= self._events.popleft().size
 
     def oldest_age(self, now: float) -> float | None:
         with self.lock:
@@ -177,9 +185,10 @@ class CloudWatchLogsWriter:
             if now - self._last_drop_warning > 60:
                 self._last_drop_warning = now
                 log.warning(
-                    "audit buffer full (%d records, CloudWatch not taking them): dropping the oldest; "
+                    "audit buffer full (%d records or %d MiB, CloudWatch not taking them): dropping the oldest; "
                     "%d dropped so far",
                     self.buffer.capacity,
+                    self.buffer.max_bytes // 2**20,
                     self.buffer.dropped,
                 )
         metrics.AUDIT_BUFFERED.set(len(self.buffer))

@@ -126,10 +126,14 @@ def decision_record(before: Mapping[str, Any], rem: Mapping[str, Any], at: dt.da
     outcome = status.get("outcome") or {}
     after_phase = str(status.get("phase") or "")
     reason = str(status.get("reason") or "")
+    kind = step_kind(before.get("phase"), after_phase, reason)
+    # Who took this step: the person whose approval or rejection it records, else the operator (its policy).
+    actor = approval.get("by") if kind in ("approval", "rejection") and approval.get("by") else "operator"
     return {
         "schema": SCHEMA,
         "id": record_id(rem),
-        "kind": step_kind(before.get("phase"), after_phase, reason),
+        "kind": kind,
+        "actor": str(actor)[:NAME_MAX],
         "at": clock.format_time(at),
         "namespace": _text(meta.get("namespace"), NAME_MAX),
         "remediation": {

@@ -51,6 +51,7 @@ def test_a_decision_names_who_what_why_and_the_model() -> None:
     assert record["evidence"] == ["web-abc: OOMKilled"]
     assert record["at"] == "2026-12-02T08:00:00Z"
     assert record["schema"] == audit.SCHEMA
+    assert record["actor"] == "operator"
 
 
 @pytest.mark.parametrize(
@@ -97,6 +98,11 @@ def test_approval_change_and_outcome_are_summarised_without_the_raw_requests() -
     )
     record = audit.decision_record({"phase": "Verifying", "reason": "Applied"}, rem, AT)
     assert record["approval"] == {"by": "alice@example.com", "at": "2026-12-02T07:59:00Z", "generation": 1}
+    assert record["actor"] == "operator"  # an outcome: the operator's verdict, whoever approved the change
+    approved = audit.decision_record(
+        {"phase": "PendingApproval"}, rem | {"status": rem["status"] | {"phase": "Approved"}}, AT
+    )
+    assert (approved["kind"], approved["actor"]) == ("approval", "alice@example.com")
     assert record["change"] == {
         "kind": "Deployment",
         "name": "web",

@@ -65,6 +65,15 @@ def test_the_buffer_drops_the_oldest_when_full_and_counts_it() -> None:
     assert [e.message for e in buf.peek()] == ["r2", "r3", "r4"]
 
 
+def test_the_buffer_is_bounded_in_bytes_too() -> None:
+    record = "x" * (200 * 1024)
+    buf = AuditBuffer(1000, max_bytes=1024 * 1024)
+    dropped = sum(buf.put(record) for _ in range(10))
+    assert len(buf) == 5 and dropped == 5  # 5 x (200 KiB + 26) fit in 1 MiB, a sixth does not
+    buf.commit(buf.peek()[-1].seq)
+    assert len(buf) == 0 and buf.put(record) == 0  # committing gave the bytes back
+
+
 def test_timestamps_never_go_backwards_even_when_the_clock_does() -> None:
     clock = iter([1000, 900, 1200, 50])
     buf = AuditBuffer(10, wall_ms=lambda: next(clock))
