@@ -109,6 +109,9 @@ resource "helm_release" "fluent_bit" {
       logStreamTemplate = null
       autoCreateGroup   = false # the group is this file's, with its retention and key
       logRetentionDays  = null  # retention is cloudwatch.tf's, never Fluent Bit's
+      # Fluent Bit's default is ONE retry, then the chunk is dropped: retry through an outage instead (the
+      # tail pauses at its memory limit meanwhile and resumes from its file offsets).
+      extraOutputs = "Retry_Limit no_limits"
     }
     # The other outputs the chart knows stay off.
     cloudWatch    = { enabled = false }
