@@ -47,14 +47,19 @@ class Runtime:
         holder = ModelHolder(Classifier.load(settings.model_path))
         learning = Learning.configure(settings, kube, holder)
         locks = KeyedLocks()  # one per Remediation, shared, so feedback and phase changes never race
+        audit = CloudWatchLogsWriter.configure(settings)
+        trail = AuditTrail(audit) if audit is not None else None
         recorder = FeedbackRecorder(
-            kube, locks, learning.flusher, guard_installed=CachedGuard(kube.feedback_guard_installed)
+            kube,
+            locks,
+            learning.flusher,
+            guard_installed=CachedGuard(kube.feedback_guard_installed),
+            on_judgment=trail.judged if trail is not None else None,
         )
         # Told of every Remediation status write (traces, audit stream, metrics): each adds itself here.
         observers: list[TransitionObserver] = []
-        audit = CloudWatchLogsWriter.configure(settings)
-        if audit is not None:
-            observers.append(AuditTrail(audit))
+        if trail is not None:
+            observers.append(trail)
         reconciler = Reconciler(kube, policies, locks, on_final=recorder.flush_unlocked, observers=observers)
         return cls(
             settings=settings,

@@ -181,6 +181,41 @@ def decision_record(before: Mapping[str, Any], rem: Mapping[str, Any], at: dt.da
     }
 
 
+def judgment_record(rem: Mapping[str, Any], judgment: Mapping[str, Any], at: dt.datetime) -> dict[str, Any]:
+    """A person's verdict on a Remediation (a status.judgments entry), as a record of kind "judgment"."""
+    meta, spec, status = rem.get("metadata") or {}, rem.get("spec") or {}, rem.get("status") or {}
+    target = spec.get("target") or {}
+    by = str(judgment.get("by") or "")[:NAME_MAX]
+    phase = _text(status.get("phase"), CODE_MAX)
+    return {
+        "schema": SCHEMA,
+        "id": f"{record_id(rem)}/judgment/{by}",
+        "kind": "judgment",
+        "actor": by or "unverified",
+        "at": clock.format_time(at),
+        "namespace": _text(meta.get("namespace"), NAME_MAX),
+        "remediation": {
+            "name": _text(meta.get("name"), NAME_MAX),
+            "uid": _text(meta.get("uid"), CODE_MAX),
+            "generation": _number(meta.get("generation")),
+        },
+        "target": {"kind": _text(target.get("kind"), CODE_MAX), "name": _text(target.get("name"), NAME_MAX)},
+        "action": _text(spec.get("action"), CODE_MAX),
+        "errorType": _text(spec.get("errorType"), CODE_MAX),
+        "confidence": _number(spec.get("confidence")),
+        "modelVersion": _text(spec.get("modelVersion"), 128),
+        "phase": {"from": phase, "to": phase},
+        "judgment": {
+            "by": by,
+            "verified": bool(judgment.get("verified", False)),
+            "label": _text(judgment.get("label"), CODE_MAX),
+            "correctAction": _text(judgment.get("correctAction"), CODE_MAX),
+            "correctType": _text(judgment.get("correctType"), CODE_MAX),
+            "at": _text(judgment.get("at"), CODE_MAX),
+        },
+    }
+
+
 # Shed in this order until the record fits: the bulkiest, least essential parts first.
 _SHEDDING: tuple[tuple[str, ...], ...] = (
     ("change", "before"),

@@ -167,11 +167,14 @@ class FeedbackRecorder:
         flusher: FeedbackFlusher | None,
         *,
         guard_installed: Callable[[], bool] = lambda: False,
+        on_judgment: Callable[[dict[str, Any], dict[str, Any]], None] | None = None,
     ) -> None:
         """``guard_installed``: whether the admission policy that checks ``remediator.dev/feedback-by`` is
-        in force; only then is the name trusted (otherwise the judgment is the unverified one, ``by`` "")."""
+        in force; only then is the name trusted (otherwise the judgment is the unverified one, ``by`` "").
+        ``on_judgment(remediation, entry)``: told of each verdict written to status (the audit stream)."""
         self.kube, self.locks, self.flusher = kube, locks, flusher
         self.guard_installed = guard_installed
+        self.on_judgment = on_judgment
 
     def _fresh(self, rem: dict[str, Any]) -> dict[str, Any] | None:
         meta = rem["metadata"]
@@ -251,6 +254,11 @@ class FeedbackRecorder:
         updated = self.kube.patch_status(
             api.REMEDIATIONS, meta["namespace"], meta["name"], {"judgments": judgments, "conditions": conditions}
         )
+        if self.on_judgment is not None:
+            try:  # written to status already: the hook's trouble is logged, never raised
+                self.on_judgment(updated, entry)
+            except Exception:
+                log.exception("judgment hook failed")
         self.flush_unlocked(updated)
 
     def _refuse(self, rem: dict[str, Any], reason: str, message: str, now: Any) -> None:

@@ -181,3 +181,15 @@ def test_every_record_fits_the_bound_and_sheds_the_least_essential_first() -> No
 def test_a_small_record_is_not_truncated() -> None:
     parsed = json.loads(audit.encode(audit.decision_record({}, remediation(), AT)))
     assert "truncated" not in parsed
+
+
+def test_a_judgment_record_names_the_judge_and_stays_one_bounded_line() -> None:
+    entry = {"by": HOSTILE * 20, "verified": False, "label": "incorrect", "correctAction": "notify"}
+    text = audit.encode(audit.judgment_record(remediation(), entry, AT))
+    assert "\n" not in text and text.isascii()
+    parsed = json.loads(text)
+    assert parsed["kind"] == "judgment" and parsed["actor"] == (HOSTILE * 20)[: audit.NAME_MAX]
+    assert parsed["judgment"]["label"] == "incorrect" and parsed["judgment"]["correctAction"] == "notify"
+    assert parsed["phase"] == {"from": "Approved", "to": "Approved"}
+    unverified = audit.judgment_record(remediation(), {"by": "", "label": "correct"}, AT)
+    assert unverified["actor"] == "unverified"

@@ -24,3 +24,7 @@ class AuditTrail:
     def transitioned(self, before: Mapping[str, Any], rem: Mapping[str, Any], t: Transition) -> None:
         if audit.is_audited(before, rem.get("status") or {}):
             self.sink.write(audit.encode(audit.decision_record(before, rem, clock.now())))
+
+    def judged(self, rem: Mapping[str, Any], judgment: Mapping[str, Any]) -> None:
+        """A person's verdict, once it is in status.judgments (FeedbackRecorder's on_judgment hook)."""
+        self.sink.write(audit.encode(audit.judgment_record(rem, judgment, clock.now())))
