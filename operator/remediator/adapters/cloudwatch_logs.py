@@ -165,7 +165,15 @@ class CloudWatchLogsWriter:
 
         # One stream per Pod (its name is the hostname): replicas never interleave in one stream.
         stream = settings.audit_log_stream or os.environ.get("HOSTNAME") or socket.gethostname()
-        client = logs_client(settings.audit_region or settings.aws_region)
+        from botocore.exceptions import NoRegionError
+
+        try:
+            client = logs_client(settings.audit_region or settings.aws_region)
+        except NoRegionError:
+            raise ValueError(
+                "the audit stream needs a region: set REMEDIATOR_AUDIT_REGION or REMEDIATOR_AWS_REGION "
+                "(chart: audit.region or aws.region)"
+            ) from None
         log.info("audit stream: CloudWatch Logs %s/%s", settings.audit_log_group, stream)
         return cls(
             client,

@@ -275,3 +275,37 @@ def test_close_flushes_what_it_can_within_its_bound() -> None:
     started = time.monotonic()
     assert w.close(0.3) == 1  # bounded: it gives up and says how many it could not send
     assert time.monotonic() - started < 2.0
+
+
+def test_configure_is_off_by_default_and_names_the_stream_after_the_host(monkeypatch: pytest.MonkeyPatch) -> None:
+    from remediator.settings import Settings
+
+    assert CloudWatchLogsWriter.configure(Settings()) is None
+    monkeypatch.setenv("HOSTNAME", "kube-remediator-7d9f8-abcde")
+    w = CloudWatchLogsWriter.configure(Settings(audit_log_group="/kr/operator", aws_region="eu-west-1"))
+    assert w is not None and (w.group, w.stream) == ("/kr/operator", "kube-remediator-7d9f8-abcde")
+    assert w.client.meta.region_name == "eu-west-1"
+    w = CloudWatchLogsWriter.configure(
+        Settings(audit_log_group="/kr/operator", audit_log_stream="s", audit_region="us-west-2", aws_region="eu-west-1")
+    )
+    assert w is not None and w.stream == "s" and w.client.meta.region_name == "us-west-2"
+
+
+def test_configure_without_a_region_says_which_setting_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from remediator.settings import Settings
+
+    for var in ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_PROFILE", "AWS_CONFIG_FILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    with pytest.raises(ValueError, match="REMEDIATOR_AUDIT_REGION"):
+        CloudWatchLogsWriter.configure(Settings(audit_log_group="/kr/operator"))
+
+
+def test_settings_refuse_names_cloudwatch_would() -> None:
+    from pydantic import ValidationError
+
+    from remediator.settings import Settings
+
+    for bad in ({"audit_log_group": "a group"}, {"audit_log_stream": "a:b"}, {"audit_buffer_records": 10}):
+        with pytest.raises(ValidationError):
+            Settings(**bad)
