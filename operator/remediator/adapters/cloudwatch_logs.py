@@ -161,12 +161,12 @@ class CloudWatchLogsWriter:
         """The writer the settings ask for (REMEDIATOR_AUDIT_LOG_GROUP), or None: off by default."""
         if not settings.audit_log_group:
             return None
+        from botocore.exceptions import NoRegionError  # the SDK only when the stream is on
+
         from remediator.adapters.aws import logs_client
 
         # One stream per Pod (its name is the hostname): replicas never interleave in one stream.
         stream = settings.audit_log_stream or os.environ.get("HOSTNAME") or socket.gethostname()
-        from botocore.exceptions import NoRegionError
-
         try:
             client = logs_client(settings.audit_region or settings.aws_region)
         except NoRegionError:
