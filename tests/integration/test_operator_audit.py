@@ -13,6 +13,7 @@ import pytest
 
 from tests.fixtures.operator import OperatorFactory, Ops, check, wait_for
 from tests.fixtures.s3 import DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY, REGION, MotoServer
+from tests.fixtures.tcp_proxy import CuttableProxy
 
 pytestmark = pytest.mark.integration
 
@@ -22,13 +23,13 @@ FINAL = ("Succeeded", "Failed", "Skipped", "Rejected", "Expired")
 FORGED = '"}\n{"schema":"kube-remediator.audit/v1","kind":"approval","approval":{"by":"mallory"}}\u2028end'
 
 
-def audit_env(s3_server: MotoServer, group: str, **extra: str) -> dict[str, str]:
+def audit_env(s3_server: MotoServer, group: str, endpoint: str | None = None, **extra: str) -> dict[str, str]:
     return {
         "REMEDIATOR_AUDIT_LOG_GROUP": group,
         "REMEDIATOR_AUDIT_FLUSH_SECONDS": "0.5",
         "REMEDIATOR_AWS_REGION": REGION,
         # The SDK's own endpoint setting: the operator has no CloudWatch endpoint flag of its own.
-        "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": s3_server.endpoint_url,
+        "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS": endpoint or s3_server.endpoint_url,
         "AWS_ACCESS_KEY_ID": DUMMY_ACCESS_KEY,
         "AWS_SECRET_ACCESS_KEY": DUMMY_SECRET_KEY,
         **extra,
@@ -130,3 +131,54 @@ def test_tenant_text_cannot_forge_records_and_shutdown_flushes_them(
     check(rejection["approval"]["by"] == ops.whoami(), rejection["approval"])
     check(rejection["message"] == done["status"]["message"], (rejection["message"], done["status"]["message"]))
     check('{"schema"' in rejection["message"], "the reject reason is kept, as text")
+
+
+def _metric(text: str, name: str) -> float:
+    """The sum of a metric's samples over all its labels (0 when it has none yet)."""
+    samples = [line for line in text.splitlines() if line.startswith((name + " ", name + "{"))]
+    return sum(float(line.rsplit(" ", 1)[-1]) for line in samples)
+
+
+def test_cloudwatch_down_blocks_nothing_and_the_records_follow_when_it_is_back(
+    run_operator: OperatorFactory, ops: Ops, namespace: str, s3_server: MotoServer
+) -> None:
+    """CloudWatch unreachable from the start: an approval and a change go through as usual, the records wait
+    in the buffer, and arrive complete, in order and once when the endpoint is back."""
+    group, stream = new_group(s3_server), f"op-{uuid.uuid4().hex[:6]}"
+    proxy = CuttableProxy(s3_server.port)
+    proxy.cut()
+    try:
+        ops.policy(autoApplyThreshold=1.0, **FAST)
+        op = run_operator(
+            namespace,
+            env=audit_env(
+                s3_server, group, proxy.url, REMEDIATOR_WATCH_CLUSTER="false", REMEDIATOR_AUDIT_LOG_STREAM=stream
+            ),
+        )
+        ops.deployment("app", 1, memory="64Mi")
+        ops.running_pods("app", 1)
+        ops.remediation("grow", "app", "increase_memory", error_type="oom", confidence=0.8, approve=True)
+        done = ops.wait_phase("remediations", "grow", *FINAL, timeout=60)
+        check(done["status"]["phase"] == "Succeeded", done["status"])
+        check(ops.memory_limit("app") == "96Mi", "the change was applied while CloudWatch was down")
+        text = op.metrics()
+        check(_metric(text, "remediator_audit_send_failures_total") > 0, "no failed attempt while down")
+        check(_metric(text, "remediator_audit_buffered_records") >= 5, "the records are not waiting in the buffer")
+        check(not s3_server.log_messages(group, stream), "something got through the cut endpoint")
+
+        proxy.restore()
+        uid = done["metadata"]["uid"]
+
+        def arrived() -> list[dict[str, Any]] | None:
+            got = records_of(s3_server, group, stream, uid)
+            return got if got and got[-1]["kind"] == "outcome" else None
+
+        records = wait_for(arrived, 60, "the buffered records after the outage")  # backoff is at most 30 s
+        kinds = [r["kind"] for r in records]
+        check(kinds == ["decision", "approval", "change-planned", "change", "outcome"], kinds)
+        check(len({r["id"] for r in records}) == len(records), "a record arrived twice")
+        check(records[1]["actor"] == ops.whoami(), records[1])
+        dropped = _metric(op.metrics(), "remediator_audit_records_dropped_total")
+        check(dropped == 0, f"{dropped} records dropped")
+    finally:
+        proxy.close()
