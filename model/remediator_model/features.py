@@ -14,14 +14,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-import scipy.sparse as sp
-from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.utils import murmurhash3_32
 
+from remediator_model import hashing
 from remediator_model.template import template_of
+
+if TYPE_CHECKING:  # SciPy is imported only by the batch path (training, evaluation): serving stays without it
+    import scipy.sparse as sp
 
 
 class EventLike(Protocol):
@@ -176,23 +177,10 @@ def texts(e: EventLike, cfg: FeatureConfig) -> tuple[str, str]:
     return word, char
 
 
-try:  # the Cython core of sklearn's FeatureHasher: identical hashing without per-call validation overhead
-    from sklearn.feature_extraction._hashing_fast import transform as _hash_transform
-except ImportError:  # pragma: no cover - fallback for other scikit-learn layouts
-    _hash_transform = None
-
-
 def _hash_docs(docs: Sequence[Sequence[str]], n_features: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Hash token lists exactly like HashingVectorizer(alternate_sign=False): (indices, indptr, counts)."""
-    if _hash_transform is not None:
-        idx, indptr, vals = _hash_transform(([(t, 1) for t in d] for d in docs), n_features, np.float32, False, 0)
-        return np.asarray(idx, dtype=np.int64), np.asarray(indptr, dtype=np.int64), np.asarray(vals, dtype=np.float32)
-    indices: list[int] = []
-    ptr = [0]
-    for d in docs:
-        indices.extend(abs(murmurhash3_32(t, seed=0)) % n_features for t in d)
-        ptr.append(len(indices))
-    return np.asarray(indices, dtype=np.int64), np.asarray(ptr, dtype=np.int64), np.ones(len(indices), dtype=np.float32)
+    idx, ptr = hashing.columns(docs, n_features)
+    return idx, ptr, np.ones(len(idx), dtype=np.float32)
 
 
 _MIX = np.array(
@@ -234,6 +222,8 @@ def char_columns(text: str, ns: Sequence[int], n_features: int) -> np.ndarray:
 
 
 def _cols_matrix(idx: np.ndarray, ptr: np.ndarray, n_docs: int, n_features: int, scale: float = 1.0) -> sp.csr_matrix:
+    import scipy.sparse as sp
+
     m = sp.csr_matrix(
         (np.ones(len(idx), dtype=np.float32), idx.copy(), ptr), shape=(n_docs, n_features), dtype=np.float32
     )
@@ -255,6 +245,8 @@ def _block_matrix(
     docs: Sequence[Sequence[str]], n_features: int, scale: float = 1.0
 ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray]:
     """L2-normalised count matrix of a feature block, plus the raw column of every token (token order)."""
+    import scipy.sparse as sp
+
     idx, ptr, vals = _hash_docs(docs, n_features)
     m = sp.csr_matrix((vals, idx.copy(), ptr), shape=(len(docs), n_features), dtype=np.float32)
     return _normalise_rows(m, scale), idx, ptr
@@ -287,9 +279,7 @@ class Featurizer:
 
     def __init__(self, cfg: FeatureConfig | None = None) -> None:
         self.cfg = cfg or FeatureConfig()
-        self._word_analyzer = HashingVectorizer(
-            ngram_range=(1, 2), token_pattern=self.TOKEN_PATTERN, lowercase=False
-        ).build_analyzer()
+        self._word_analyzer = hashing.WordNgrams(self.TOKEN_PATTERN, 1, 2)
         self._char_ns = tuple(range(self.cfg.char_ngram_min, self.cfg.char_ngram_max + 1))
 
     def tokens(self, e: EventLike) -> tuple[list[str], np.ndarray, list[str], str]:
@@ -299,6 +289,8 @@ class Featurizer:
         return self._word_analyzer(w), char_columns(c, self._char_ns, self.cfg.char_features), meta, w
 
     def transform_with_tokens(self, events: Sequence[EventLike]) -> tuple[sp.csr_matrix, list[EventTokens]]:
+        import scipy.sparse as sp
+
         ws, cs, ms = [], [], []
         for e in events:
             w, c, m, _ = self.tokens(e)
@@ -332,8 +324,4 @@ class Featurizer:
         return np.concatenate([iw, ic, im]), np.concatenate([vw, vc, vm]), EventTokens(w, wcols, m)
 
     def meta_column(self, token: str) -> int:
-        return (
-            self.cfg.word_features
-            + self.cfg.char_features
-            + abs(murmurhash3_32(token, seed=0)) % self.cfg.meta_features
-        )
+        return self.cfg.word_features + self.cfg.char_features + hashing.column(token, self.cfg.meta_features)

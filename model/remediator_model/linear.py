@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import scipy.sparse as sp
+
+if TYPE_CHECKING:  # scores() takes a SciPy matrix from the batch path; serving (scores_one) needs no SciPy
+    import scipy.sparse as sp
 
 
 @dataclass(frozen=True)

@@ -103,8 +103,6 @@ class Classifier:
         self._n = model.features.n_features
         self._wf = model.features.word_features
         tw = model.type_model.weights
-        # contribution of a column to class k relative to the average class: makes evidence discriminative
-        self._tw_centered = tw - tw.mean(axis=1, keepdims=True)
         aw = model.action_model.weights  # rows: text features, then one row per predicted type
         self._aw_text = aw[: self._n]
         self._aw_type = aw[self._n :] * np.float32(model.type_scale) + model.action_model.bias
@@ -169,7 +167,10 @@ class Classifier:
         (class-centred) contribution. `idx` is sorted."""
         if not len(idx):
             return []
-        contrib = val * self._tw_centered[idx, t]
+        # a column's contribution to class t relative to the average class (makes evidence discriminative),
+        # for this event's columns only: a centred copy of the whole matrix would cost 14 MB of resident memory
+        rows = self._m.type_model.weights[idx]
+        contrib = val * (rows[:, t] - rows.mean(axis=1))
 
         def lookup(cols: np.ndarray) -> np.ndarray:
             pos = np.minimum(np.searchsorted(idx, cols), len(idx) - 1)
