@@ -18,7 +18,7 @@ from urllib3.exceptions import HTTPError
 
 from remediator import api, metrics
 from remediator.adapters.kube import Kube, api_client
-from remediator.domain import clock
+from remediator.domain import clock, inflight
 from remediator.learning.feedback import pending_feedback
 from remediator.notifications.sender import outranked
 from remediator.runtime import Runtime
@@ -28,6 +28,7 @@ GROUP, VERSION = api.GROUP, api.VERSION
 log = logging.getLogger(__name__)
 _TRANSIENT = {0, 408, 409, 425, 429, 500, 502, 503, 504}
 HEARTBEAT_SECONDS = 5.0
+ACTING_PROBE_SECONDS = 10.0
 
 
 @contextmanager
@@ -77,6 +78,16 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **kwargs: Any) -
         return not outranked(kube.peering_status(opts.peering, opts.namespaces), priority, clock.now())
 
     memo.runtime.start(lambda: list(index.get(None, ())), lambda: list(notifying.get(None, ())), acting)
+    memo.acting = acting
+    in_flight = kwargs["remediations_in_flight"]
+    holder = memo.runtime.holder
+    metrics.WATCHED.bind(
+        metrics.Sources(
+            in_flight=lambda: list(in_flight.get(None, ())),
+            pending_feedback=lambda: len(list(index.get(None, ()))),
+            model_version=lambda: holder.version,
+        )
+    )
     if opts.metrics_port:
         memo.metrics_server = metrics.serve(opts.metrics_port)
     metrics.mark_ready()
@@ -94,6 +105,24 @@ async def heartbeat(memo: kopf.Memo, **_: Any) -> None:
     memo.heartbeat = asyncio.get_running_loop().create_task(beat())
 
 
+@kopf.on.startup()
+async def acting_probe(memo: kopf.Memo, **_: Any) -> None:
+    """remediator_acting: whether this replica acts (read from kopf's peering object off the event loop)."""
+
+    async def probe() -> None:
+        while True:
+            acting = getattr(memo, "acting", None)
+            if acting is not None:
+                try:
+                    metrics.set_acting(await asyncio.to_thread(acting))
+                except Exception as err:  # unknown is not acting: the alert asks whether ANY replica acts
+                    log.debug("acting probe failed: %s", err)
+                    metrics.set_acting(False)
+            await asyncio.sleep(ACTING_PROBE_SECONDS)
+
+    memo.acting_probe = asyncio.get_running_loop().create_task(probe())
+
+
 @kopf.on.cleanup()
 def cleanup(memo: kopf.Memo, **_: Any) -> None:
     runtime: Runtime | None = getattr(memo, "runtime", None)
@@ -109,6 +138,13 @@ def cleanup(memo: kopf.Memo, **_: Any) -> None:
 def remediations_pending_feedback(body: kopf.Body, **_: Any) -> dict[None, dict[str, Any]] | None:
     """Remediations whose feedback waits for the store: the learning loop's retry list."""
     return {None: dict(body)} if pending_feedback(body) else None
+
+
+@kopf.index(GROUP, VERSION, api.REMEDIATIONS)
+def remediations_in_flight(body: kopf.Body, **_: Any) -> dict[None, inflight.InFlight] | None:
+    """Remediations not yet final, with their phase's deadline: the in-flight and approval gauges."""
+    entry = inflight.in_flight(body)
+    return {None: entry} if entry is not None else None
 
 
 @kopf.index(GROUP, VERSION, api.REMEDIATIONS)

@@ -7,9 +7,16 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import REGISTRY, Collector
+
+from remediator.domain import clock
+from remediator.domain.inflight import InFlight, summarize
 
 FAILURES_OBSERVED = Counter(
     "remediator_failures_observed_total", "Failures observed, by source and failure family", ["source", "family"]
@@ -53,6 +60,143 @@ AUDIT_SEND_FAILURES = Counter(
     "remediator_audit_send_failures_total", "PutLogEvents attempts that failed and will be retried"
 )
 AUDIT_BUFFERED = Gauge("remediator_audit_buffered_records", "Audit records waiting in memory for CloudWatch Logs")
+
+
+# -- what an SRE asks of it (docs/runbooks.md, charts/kube-remediator/dashboards) ----------------------------
+# From the failure first seen (the ErrorEvent's spec.firstSeen, copied to status.failureSeenAt) to each step.
+_FAILURE_BUCKETS = (1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 21600, 86400)
+FAILURE_TO_REMEDIATION = Histogram(
+    "remediator_failure_to_remediation_seconds",
+    "From a failure first seen to its Remediation's creation, by action",
+    ["action"],
+    buckets=_FAILURE_BUCKETS,
+)
+FAILURE_TO_APPLIED = Histogram(
+    "remediator_failure_to_applied_seconds",
+    "From a failure first seen to its change applied (not dry-run), by action",
+    ["action"],
+    buckets=_FAILURE_BUCKETS,
+)
+FAILURE_TO_VERIFIED = Histogram(
+    "remediator_failure_to_verified_seconds",
+    "From a failure first seen to its fix verified (Succeeded after verification), by action",
+    ["action"],
+    buckets=_FAILURE_BUCKETS,
+)
+DECISIONS = Counter(
+    "remediator_decisions_total",
+    "First decisions on Remediations, by action, the phase decided and its first reason code",
+    ["action", "phase", "reason"],
+)
+JUDGMENTS = Counter(
+    "remediator_judgments_total",
+    "People's verdicts accepted into status.judgments (a person's first verdict on a Remediation), by action "
+    "and verdict: precision from feedback is correct / all",
+    ["action", "verdict"],
+)
+MODEL_SWAPS = Counter(
+    "remediator_model_swaps_total", "New models seen in the registry, by result (swapped, refused)", ["result"]
+)
+STORE_UP = Gauge(
+    "remediator_feedback_store_up",
+    "1 when the last call to the feedback store succeeded, 0 when it failed (no series without a store)",
+    ["store"],
+)
+STORE_ERRORS = Counter(
+    "remediator_feedback_store_errors_total", "Feedback store calls that failed, by operation", ["operation"]
+)
+ACTING = Gauge("remediator_acting", "1 when this replica is the acting one (kopf peering), 0 on standby")
+
+
+@dataclass(frozen=True)
+class Sources:
+    """Where the scrape-time gauges read from: kopf's indexes (kept by the watch) and the model holder."""
+
+    in_flight: Callable[[], Iterable[InFlight]]
+    pending_feedback: Callable[[], int]
+    model_version: Callable[[], str]
+
+
+class WatchedState(Collector):
+    """In flight by phase, approvals waiting, feedback waiting and the model version, computed at scrape time
+    from what the watch keeps, so they are right after a restart (a counter in memory would start at zero).
+
+    A standby replica exports none of the watch's gauges (its kopf is paused, its indexes are not kept up):
+    only the acting replica's numbers are the cluster's. The model version is every replica's own."""
+
+    def __init__(self) -> None:
+        self.sources: Sources | None = None
+
+    def bind(self, sources: Sources) -> None:
+        self.sources = sources
+
+    def collect(self) -> Iterator[Metric]:
+        src = self.sources
+        if src is None:
+            return
+        info = GaugeMetricFamily("remediator_model_info", "The model this replica classifies with", labels=["version"])
+        info.add_metric([src.model_version()], 1)
+        yield info
+        if not _acting_now():
+            return
+        summary = summarize(_retrying(src.in_flight), clock.now())
+        phases = GaugeMetricFamily(
+            "remediator_remediations_in_flight", "Remediations not yet final, by phase", labels=["phase"]
+        )
+        overdue = GaugeMetricFamily(
+            "remediator_remediations_overdue",
+            "Remediations still in a phase past the deadline the operator should have moved them on by",
+            labels=["phase"],
+        )
+        for phase, count in summary.in_phase.items():
+            phases.add_metric([phase], count)
+            overdue.add_metric([phase], summary.overdue.get(phase, 0))
+        yield phases
+        yield overdue
+        yield GaugeMetricFamily(
+            "remediator_approvals_pending",
+            "Remediations waiting for a human's approval",
+            value=summary.approvals_pending,
+        )
+        yield GaugeMetricFamily(
+            "remediator_approval_oldest_wait_seconds",
+            "How long the oldest Remediation waiting for approval has waited (0 when none waits)",
+            value=summary.oldest_approval_seconds,
+        )
+        yield GaugeMetricFamily(
+            "remediator_feedback_pending",
+            "Remediations whose feedback waits in their status for the store",
+            value=src.pending_feedback(),
+        )
+
+
+def _retrying(read: Callable[[], Iterable[InFlight]]) -> list[InFlight]:
+    """A kopf index read from the scrape thread while the watch changes it: copy it, again if it moved."""
+    for _ in range(3):
+        try:
+            return list(read())
+        except RuntimeError:  # "changed size during iteration"
+            continue
+    return list(read())
+
+
+_acting = False
+
+
+def set_acting(acting: bool) -> None:
+    """Whether this replica is the acting one (handlers' peering probe, every few seconds)."""
+    global _acting
+    _acting = acting
+    ACTING.set(1 if acting else 0)
+
+
+def _acting_now() -> bool:
+    return _acting
+
+
+# The scrape-time gauges: handlers.configure binds their sources once the indexes exist.
+WATCHED = WatchedState()
+REGISTRY.register(WATCHED)
 
 _ready = threading.Event()
 _started = time.monotonic()

@@ -18,6 +18,7 @@ from remediator.pipeline.intake import Intake
 from remediator.pipeline.policies import PolicySource
 from remediator.pipeline.remediation import Reconciler
 from remediator.pipeline.remediation.audit import AuditTrail
+from remediator.pipeline.remediation.measure import TransitionMetrics
 from remediator.pipeline.remediation.status import TransitionObserver
 from remediator.pipeline.triage import Triage
 from remediator.settings import Settings
@@ -60,6 +61,7 @@ class Runtime:
         observers: list[TransitionObserver] = []
         if trail is not None:
             observers.append(trail)
+        observers.append(TransitionMetrics())
         reconciler = Reconciler(kube, policies, locks, on_final=recorder.flush_unlocked, observers=observers)
         return cls(
             settings=settings,

@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 from pymongo import ASCENDING, DESCENDING, MongoClient
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
+from remediator import metrics
 from remediator.domain import clock
 from remediator.domain.redact import scrub
 
@@ -86,9 +87,13 @@ class FeedbackStore:
     # -- plumbing -----------------------------------------------------------------------------------------
     def _call(self, what: str, fn: Callable[[], T]) -> T:
         try:
-            return fn()
+            result = fn()
         except ConnectionFailure as err:  # includes ServerSelectionTimeoutError, AutoReconnect, NetworkTimeout
+            metrics.STORE_UP.labels(store="mongodb").set(0)
+            metrics.STORE_ERRORS.labels(operation=what.split(" ", 1)[0]).inc()  # "write", "read": few values
             raise StoreUnavailable(f"{what}: MongoDB unavailable: {err}") from err
+        metrics.STORE_UP.labels(store="mongodb").set(1)
+        return result
 
     def ensure_indexes(self) -> None:
         """Create the indexes training and expiry need (idempotent; done once, before the first write)."""

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
+from remediator import metrics
 from remediator_model.predict import Classifier, ErrorInput, Prediction
 
 log = logging.getLogger(__name__)
@@ -111,12 +112,14 @@ class ModelPoller:
         except Exception as err:
             self._seen = current  # do not retry the same pointer every interval; a new pointer is retried
             self.refused[version] = str(err)
+            metrics.MODEL_SWAPS.labels(result="refused").inc()
             log.error("model %s refused, keeping %s: %s: %s", version, self.holder.version, type(err).__name__, err)
             shutil.rmtree(dest, ignore_errors=True)
             return False
         if model.version != version:
             log.warning("model %s: its artifact calls itself %s", version, model.version)
         old = self.holder.swap(model)
+        metrics.MODEL_SWAPS.labels(result="swapped").inc()
         self._seen = current
         self._prune(keep={version, old.version})
         return True

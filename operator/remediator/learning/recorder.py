@@ -254,6 +254,9 @@ class FeedbackRecorder:
         updated = self.kube.patch_status(
             api.REMEDIATIONS, meta["namespace"], meta["name"], {"judgments": judgments, "conditions": conditions}
         )
+        if what == "added":  # a person's first verdict: a change of mind is not a second judgment
+            action = str((rem.get("spec") or {}).get("action") or "unknown")
+            metrics.JUDGMENTS.labels(action=action, verdict=entry["label"]).inc()
         if self.on_judgment is not None:
             try:  # written to status already: the hook's trouble is logged, never raised
                 self.on_judgment(updated, entry)

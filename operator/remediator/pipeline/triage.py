@@ -23,7 +23,7 @@ from remediator.domain.types import Classification, WorkloadRef
 from remediator.locks import KeyedLocks
 from remediator.pipeline.facts import history, workload_facts
 from remediator.pipeline.policies import PolicySource
-from remediator.pipeline.remediation.decision import initial_status, requesters
+from remediator.pipeline.remediation.decision import failure_seen_at, initial_status, requesters
 from remediator.pipeline.remediation.status import StatusWriter, TransitionObserver
 from remediator_model.predict import ErrorInput, Prediction
 from remediator_model.template import template_of
@@ -278,6 +278,7 @@ class Triage:
                 requesters(created, ee),
                 clock.now(),
                 policy,
+                failure_seen_at(ee),
             )
             self.writer.write(created, first, conditional=False)
         log.info(

@@ -313,3 +313,19 @@ def test_report_shows_the_peoples_verdict(label: str) -> None:
     assert _human({"judgments": [_judgment("alice", "correct"), _judgment("bob", "incorrect")]}) == "disputed"
     assert _human({"feedback": {"label": label, "source": "human"}}) == label
     assert _human({"feedback": {"label": label, "source": "verification"}}) == ""
+
+
+def test_each_persons_first_verdict_is_counted_once_by_action_and_verdict() -> None:
+    from prometheus_client.registry import REGISTRY
+
+    def judged(verdict: str) -> float:
+        action = "increase_memory"
+        return REGISTRY.get_sample_value("remediator_judgments_total", {"action": action, "verdict": verdict}) or 0.0
+
+    before = judged("correct"), judged("incorrect")
+    _, kube, recorder = _world()
+    _judge(kube, recorder, _says("alice", "correct"))
+    _judge(kube, recorder, _says("alice", "correct"))  # the same again: not a judgment
+    _judge(kube, recorder, _says("bob", "incorrect", "notify"))
+    _judge(kube, recorder, _says("alice", "incorrect", "rollback"))  # a change of mind: not a second one
+    assert (judged("correct") - before[0], judged("incorrect") - before[1]) == (1, 1)

@@ -118,3 +118,19 @@ def test_poller_survives_an_unreachable_registry(tmp_path: Path) -> None:
     finally:
         poller.stop()
     assert holder.version == "v2"
+
+
+def test_swaps_and_refusals_are_counted(tmp_path: Path) -> None:
+    from prometheus_client.registry import REGISTRY
+
+    def swaps(result: str) -> float:
+        return REGISTRY.get_sample_value("remediator_model_swaps_total", {"result": result}) or 0.0
+
+    before = swaps("swapped"), swaps("refused")
+    reg, _, poller = _poller(tmp_path)
+    reg.pointer = ("v2", "e2")
+    poller.check_once()
+    reg.pointer = ("bad-3", "e3")
+    poller.check_once()
+    poller.check_once()  # the same refused pointer is not tried (nor counted) again
+    assert (swaps("swapped") - before[0], swaps("refused") - before[1]) == (1, 1)

@@ -37,6 +37,30 @@ def requesters(rem: dict[str, Any], errorevent: dict[str, Any] | None) -> list[s
     return sorted({str(n)[:253] for n in names if n})
 
 
+# How far before its ErrorEvent a failure may claim to have been first seen (spec.firstSeen is the writer's
+# word): an older or a future claim is replaced by the ErrorEvent's creation, so no writer skews the latency.
+FIRST_SEEN_LOOKBACK = dt.timedelta(hours=24)
+CLOCK_SKEW = dt.timedelta(seconds=60)
+
+
+def failure_seen_at(errorevent: dict[str, Any] | None) -> dt.datetime | None:
+    """When the failure this Remediation answers was first seen: the ErrorEvent's spec.firstSeen, within
+    FIRST_SEEN_LOOKBACK before the ErrorEvent's creation; otherwise its creation (None without an ErrorEvent)."""
+    if not errorevent:
+        return None
+    meta = errorevent.get("metadata") or {}
+    try:
+        created = clock.parse_time(meta.get("creationTimestamp"))
+        claimed = clock.parse_time((errorevent.get("spec") or {}).get("firstSeen"))
+    except (TypeError, ValueError):
+        return None
+    if created is None:
+        return claimed
+    if claimed is None or not created - FIRST_SEEN_LOOKBACK <= claimed <= created + CLOCK_SKEW:
+        return created
+    return claimed
+
+
 def initial_status(
     decision: decisions.Decision,
     origin: api.Origin,
@@ -44,8 +68,10 @@ def initial_status(
     requested_by: list[str],
     now: dt.datetime,
     policy: Policy,
+    failure_seen: dt.datetime | None = None,
 ) -> Transition:
-    """The first status of a Remediation: its decision, where it comes from, and who asked for it."""
+    """The first status of a Remediation: its decision, where it comes from, who asked for it, and when the
+    failure it answers was first seen (for the failure-to-fix latencies)."""
     if origin == api.Origin.USER and decision.mode != "skip" and decision.action != "notify":
         # Whatever else holds it back, the first reason a user's proposal waits is that it is one.
         decision = decisions.downgrade_to_approval(decision, USER_PROPOSAL, now, policy)
@@ -57,6 +83,8 @@ def initial_status(
         "evidence": list(decision.evidence)[:16],
         "reasons": decision.codes()[:16],
     }
+    if failure_seen is not None:
+        fields["failureSeenAt"] = clock.format_time(failure_seen)
     if decision.phase == api.Phase.PENDING_APPROVAL:
         expires = decision.expires_at or now + dt.timedelta(seconds=policy.approval_ttl_seconds)
         fields["expiresAt"] = clock.format_time(expires)
@@ -109,4 +137,5 @@ class Decider:
             requesters(rem, errorevent),
             now,
             policy,
+            failure_seen_at(errorevent),
         )

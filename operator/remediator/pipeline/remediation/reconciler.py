@@ -7,7 +7,6 @@ and continues where it stopped.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -17,7 +16,7 @@ from kubernetes.client.exceptions import ApiException
 
 from remediator import api
 from remediator.adapters.kube import Kube
-from remediator.domain import clock
+from remediator.domain import clock, inflight
 from remediator.domain.actions.base import Refusal
 from remediator.domain.policy import self_approval_allowed
 from remediator.locks import KeyedLocks
@@ -37,7 +36,7 @@ _RUN_ON = frozenset({api.Phase.APPROVED, api.Phase.APPLYING, api.Phase.UNDOING})
 _PERMANENT = {400, 403, 404, 405, 410, 422}
 # An in-flight step (Approved, Applying, Undoing) that keeps failing transiently ends after this long instead
 # of being retried forever: no Remediation stays non-final past its TTL or verify window plus this margin.
-STEP_DEADLINE = dt.timedelta(minutes=10)
+STEP_DEADLINE = inflight.STEP_WINDOW  # the stuck alert's window for a step (domain/inflight) is this one
 
 
 class Reconciler:
