@@ -14,6 +14,7 @@ KUBECONFORM_VERSION=v0.7.0
 ACTIONLINT_VERSION=v1.7.12
 HEY_VERSION=v0.1.4           # HTTP load generator for bench/api_latency.py (not part of the default set)
 ALERTMANAGER_VERSION=v0.28.1  # the notification tests' real Alertmanager (API v2)
+PROMETHEUS_VERSION=v0.316.0  # Prometheus 3.16 (its Go module numbers v3.x.y as v0.3xx.y): metrics and rule tests
 
 CACHE="${REMEDIATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-remediator}"
 BIN="$CACHE/bin"
@@ -122,6 +123,13 @@ build_ferretdb() {
   link ferretdb "$FERRETDB_VERSION"
 }
 
+# Prometheus and promtool from one module (no replace directives, so a plain `go install` of each main package).
+# The web UI's assets are not embedded (no builtinassets tag): the tests use the HTTP API only.
+build_prometheus() {
+  local n
+  for n in prometheus promtool; do install_plain "$n" "github.com/prometheus/prometheus/cmd/$n" "$PROMETHEUS_VERSION"; done
+}
+
 build_one() {
   case $1 in
     kubernetes) build_kubernetes ;;
@@ -134,6 +142,7 @@ build_one() {
     actionlint) install_plain actionlint github.com/rhysd/actionlint/cmd/actionlint "$ACTIONLINT_VERSION" ;;
     hey) install_plain hey github.com/rakyll/hey "$HEY_VERSION" ;;
     alertmanager) install_plain alertmanager github.com/prometheus/alertmanager/cmd/alertmanager "$ALERTMANAGER_VERSION" ;;
+    prometheus) build_prometheus ;;
     *) echo "unknown tool: $1" >&2; exit 2 ;;
   esac
 }

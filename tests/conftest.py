@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.fixtures.operator",
     "tests.fixtures.s3",
     "tests.fixtures.alertmanager",
+    "tests.fixtures.prometheus",
 ]
