@@ -74,7 +74,8 @@ FULL=(--set mongodb.bundled.enabled=true --set metrics.serviceMonitor.enabled=tr
       --set api.enabled=true --set api.ingress.enabled=true --set api.ingress.host=remediator.example.com
       --set api.ingress.tlsSecret=remediator-api-tls --set api.tls.secretName=remediator-api-pod-tls
       --set "notifications.alertmanager.urls={http://alertmanager.monitoring.svc:9093}"
-      --set notifications.webhook.existingSecret.name=kr-webhooks)
+      --set notifications.webhook.existingSecret.name=kr-webhooks
+      --set prometheusRule.enabled=true --set dashboards.enabled=true)
 "$helm" lint --strict "$CHART" --kube-version "$KUBE_VERSION" >"$WORK/lint1" 2>&1 || { cat "$WORK/lint1" >&2; fail "helm-lint" "default values"; }
 "$helm" lint --strict "$CHART" --kube-version "$KUBE_VERSION" "${FULL[@]}" >"$WORK/lint2" 2>&1 || { cat "$WORK/lint2" >&2; fail "helm-lint" "all-features values"; }
 # A typo must fail: values.schema.json forbids unknown keys.
@@ -90,10 +91,11 @@ swagger=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"
 "$helm" template kube-remediator "$CHART" -n kube-remediator --kube-version "$KUBE_VERSION" >"$WORK/default.yaml"
 "$helm" template kube-remediator "$CHART" -n kube-remediator --kube-version "$KUBE_VERSION" "${FULL[@]}" >"$WORK/full.yaml"
 loc="$WORK/schemas/{{ .ResourceKind }}{{ .KindSuffix }}.json"
-# No default schema location: every kind must have a local schema. ServiceMonitor (Prometheus Operator's CRD,
-# not shipped here) is the one kind skipped, and only in the all-features render.
+# No default schema location: every kind must have a local schema. ServiceMonitor and PrometheusRule (Prometheus
+# Operator's CRDs, not shipped here) are the kinds skipped, and only in the all-features render; the rules
+# themselves are checked by promtool (tests/integration/test_alert_rules.py).
 out1=$("$kubeconform" -strict -summary -schema-location "$loc" "$WORK/default.yaml") || { echo "$out1" >&2; fail "kubeconform" "default render"; }
-out2=$("$kubeconform" -strict -summary -skip ServiceMonitor -schema-location "$loc" "$WORK/full.yaml") || { echo "$out2" >&2; fail "kubeconform" "all-features render"; }
+out2=$("$kubeconform" -strict -summary -skip ServiceMonitor,PrometheusRule -schema-location "$loc" "$WORK/full.yaml") || { echo "$out2" >&2; fail "kubeconform" "all-features render"; }
 summary "kubeconform" "ok (default: ${out1##*Summary: }; all-features: ${out2##*Summary: })"
 
 # -- 4. terraform fmt -----------------------------------------------------------------------------------------
