@@ -16,7 +16,9 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import REGISTRY, Collector
 
 from remediator.domain import clock
-from remediator.domain.inflight import InFlight, summarize
+from remediator.domain.inflight import ACTIVE, InFlight, summarize
+from remediator.domain.lifecycle import FINAL
+from remediator.domain.types import ACTIONS, ERROR_TYPES
 
 FAILURES_OBSERVED = Counter(
     "remediator_failures_observed_total", "Failures observed, by source and failure family", ["source", "family"]
@@ -107,6 +109,37 @@ STORE_ERRORS = Counter(
 )
 ACTING = Gauge("remediator_acting", "1 when this replica is the acting one (kopf peering), 0 on standby")
 
+# The first word of every feedback store call (adapters/store.py), its errors' operation label.
+STORE_OPERATIONS = ("create", "write", "read", "count", "purge")
+# Decisions that leave the choice to a human because of the model itself (the model-quality dashboard).
+ABSTENTION_REASONS = ("BelowThreshold", "UnfamiliarInput", "NotCorroborated")
+
+
+def _start_known_series() -> None:
+    """Every series whose labels are known in advance exists from the start, at 0: a rate over the first event
+    is then right (a series born at 1 shows no increase) and a dashboard shows 0, not "no data"."""
+    for action in ACTIONS:
+        for histogram in (FAILURE_TO_REMEDIATION, FAILURE_TO_APPLIED, FAILURE_TO_VERIFIED):
+            histogram.labels(action=action)
+        for result in ("Succeeded", "Failed", "Unknown"):
+            OUTCOMES.labels(action=action, result=result)
+        for verdict in ("correct", "incorrect"):
+            JUDGMENTS.labels(action=action, verdict=verdict)
+        for phase in (*ACTIVE[1:], *sorted(FINAL)):
+            REMEDIATIONS.labels(action=action, phase=phase)
+        for reason in ABSTENTION_REASONS:
+            DECISIONS.labels(action=action, phase="PendingApproval", reason=reason)
+        DECISIONS.labels(action=action, phase="Approved", reason="PolicyAllows")
+    for error_type in ERROR_TYPES:
+        CLASSIFICATIONS.labels(error_type=error_type)
+    for result in ("swapped", "refused"):
+        MODEL_SWAPS.labels(result=result)
+    for operation in STORE_OPERATIONS:
+        STORE_ERRORS.labels(operation=operation)
+
+
+_start_known_series()
+
 
 @dataclass(frozen=True)
 class Sources:
@@ -130,44 +163,49 @@ class WatchedState(Collector):
     def bind(self, sources: Sources) -> None:
         self.sources = sources
 
+    def describe(self) -> Iterator[Metric]:
+        """The families, without samples: the registry learns the names (and refuses a duplicate) from this."""
+        for name in _WATCHED:
+            yield _family(name)
+
     def collect(self) -> Iterator[Metric]:
         src = self.sources
         if src is None:
             return
-        info = GaugeMetricFamily("remediator_model_info", "The model this replica classifies with", labels=["version"])
-        info.add_metric([src.model_version()], 1)
-        yield info
+        yield _family("remediator_model_info", [([src.model_version()], 1)])
         if not _acting_now():
             return
         summary = summarize(_retrying(src.in_flight), clock.now())
-        phases = GaugeMetricFamily(
-            "remediator_remediations_in_flight", "Remediations not yet final, by phase", labels=["phase"]
-        )
-        overdue = GaugeMetricFamily(
-            "remediator_remediations_overdue",
-            "Remediations still in a phase past the deadline the operator should have moved them on by",
-            labels=["phase"],
-        )
-        for phase, count in summary.in_phase.items():
-            phases.add_metric([phase], count)
-            overdue.add_metric([phase], summary.overdue.get(phase, 0))
-        yield phases
-        yield overdue
-        yield GaugeMetricFamily(
-            "remediator_approvals_pending",
-            "Remediations waiting for a human's approval",
-            value=summary.approvals_pending,
-        )
-        yield GaugeMetricFamily(
-            "remediator_approval_oldest_wait_seconds",
-            "How long the oldest Remediation waiting for approval has waited (0 when none waits)",
-            value=summary.oldest_approval_seconds,
-        )
-        yield GaugeMetricFamily(
-            "remediator_feedback_pending",
-            "Remediations whose feedback waits in their status for the store",
-            value=src.pending_feedback(),
-        )
+        yield _family("remediator_remediations_in_flight", [([p], n) for p, n in summary.in_phase.items()])
+        yield _family("remediator_remediations_overdue", [([p], n) for p, n in summary.overdue.items()])
+        yield _family("remediator_approvals_pending", [([], summary.approvals_pending)])
+        yield _family("remediator_approval_oldest_wait_seconds", [([], summary.oldest_approval_seconds)])
+        yield _family("remediator_feedback_pending", [([], src.pending_feedback())])
+
+
+def _family(name: str, samples: Iterable[tuple[list[str], float]] = ()) -> GaugeMetricFamily:
+    text, labels = _WATCHED[name]
+    family = GaugeMetricFamily(name, text, labels=labels)
+    for values, value in samples:
+        family.add_metric(values, value)
+    return family
+
+
+# name -> (help, labels) of the scrape-time gauges
+_WATCHED: dict[str, tuple[str, list[str]]] = {
+    "remediator_model_info": ("The model this replica classifies with", ["version"]),
+    "remediator_remediations_in_flight": ("Remediations not yet final, by phase", ["phase"]),
+    "remediator_remediations_overdue": (
+        "Remediations still in a phase past the deadline the operator should have moved them on by",
+        ["phase"],
+    ),
+    "remediator_approvals_pending": ("Remediations waiting for a human's approval", []),
+    "remediator_approval_oldest_wait_seconds": (
+        "How long the oldest Remediation waiting for approval has waited (0 when none waits)",
+        [],
+    ),
+    "remediator_feedback_pending": ("Remediations whose feedback waits in their status for the store", []),
+}
 
 
 def _retrying(read: Callable[[], Iterable[InFlight]]) -> list[InFlight]:

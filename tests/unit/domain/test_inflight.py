@@ -55,7 +55,8 @@ def test_summary_counts_every_active_phase_with_zeros_and_the_overdue_ones() -> 
     ]
     s = summarize(items, NOW)
     assert set(s.in_phase) == set(ACTIVE)
-    assert s.in_phase == {"Proposed": 0, "PendingApproval": 2, "Approved": 0, "Applying": 1, "Verifying": 1, "Undoing": 0}
+    expected = {"Proposed": 0, "PendingApproval": 2, "Approved": 0, "Applying": 1, "Verifying": 1, "Undoing": 0}
+    assert s.in_phase == expected
     assert s.overdue["PendingApproval"] == 1 and sum(s.overdue.values()) == 1
     assert s.approvals_pending == 2
     assert s.oldest_approval_seconds == 90 * 60

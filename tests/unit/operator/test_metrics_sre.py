@@ -67,9 +67,10 @@ def test_the_observer_counts_the_first_decision_once_and_feeds_the_histograms() 
     first = rem({"phase": "PendingApproval", "failureSeenAt": ts(0)}, action="rollback")
     observer.transitioned({}, first, Transition("PendingApproval", "BelowThreshold", "waits"))
     observer.transitioned(first["status"], first, Transition("PendingApproval", "BelowThreshold", "again"))
-    assert sample(
-        "remediator_decisions_total", action="rollback", phase="PendingApproval", reason="BelowThreshold"
-    ) == decided + 1
+    assert (
+        sample("remediator_decisions_total", action="rollback", phase="PendingApproval", reason="BelowThreshold")
+        == decided + 1
+    )
     assert sample("remediator_failure_to_remediation_seconds_count", action="rollback") == count + 1
 
 
