@@ -83,7 +83,7 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **kwargs: Any) -
     holder = memo.runtime.holder
     metrics.WATCHED.bind(
         metrics.Sources(
-            in_flight=lambda: list(in_flight.get(None, ())),
+            in_flight=lambda: [e for e in in_flight.get(None, ()) if e is not None],
             pending_feedback=lambda: len(list(index.get(None, ()))),
             model_version=lambda: holder.version,
         )
@@ -134,17 +134,26 @@ def cleanup(memo: kopf.Memo, **_: Any) -> None:
 
 
 # -- indexes: kept by the watch, read without API calls ------------------------------------------------------
-@kopf.index(GROUP, VERSION, api.REMEDIATIONS)
-def remediations_pending_feedback(body: kopf.Body, **_: Any) -> dict[None, dict[str, Any]] | None:
+# An object leaves a kopf index only when its `when` filter stops matching (a None result keeps the old entry),
+# so membership is the filter's, and the function only says what to keep.
+def _feedback_pending(body: kopf.Body, **_: Any) -> bool:
+    return pending_feedback(body)
+
+
+def _not_final(body: kopf.Body, **_: Any) -> bool:
+    return inflight.in_flight(body) is not None
+
+
+@kopf.index(GROUP, VERSION, api.REMEDIATIONS, when=_feedback_pending)
+def remediations_pending_feedback(body: kopf.Body, **_: Any) -> dict[None, dict[str, Any]]:
     """Remediations whose feedback waits for the store: the learning loop's retry list."""
-    return {None: dict(body)} if pending_feedback(body) else None
+    return {None: dict(body)}
 
 
-@kopf.index(GROUP, VERSION, api.REMEDIATIONS)
-def remediations_in_flight(body: kopf.Body, **_: Any) -> dict[None, inflight.InFlight] | None:
+@kopf.index(GROUP, VERSION, api.REMEDIATIONS, when=_not_final)
+def remediations_in_flight(body: kopf.Body, **_: Any) -> dict[None, inflight.InFlight | None]:
     """Remediations not yet final, with their phase's deadline: the in-flight and approval gauges."""
-    entry = inflight.in_flight(body)
-    return {None: entry} if entry is not None else None
+    return {None: inflight.in_flight(body)}
 
 
 @kopf.index(GROUP, VERSION, api.REMEDIATIONS)

@@ -18,7 +18,7 @@ from prometheus_client.registry import REGISTRY, Collector
 from remediator.domain import clock
 from remediator.domain.inflight import ACTIVE, InFlight, summarize
 from remediator.domain.lifecycle import FINAL
-from remediator.domain.types import ACTIONS, ERROR_TYPES
+from remediator.domain.types import ACTIONS, ERROR_TYPES, FAMILIES
 
 FAILURES_OBSERVED = Counter(
     "remediator_failures_observed_total", "Failures observed, by source and failure family", ["source", "family"]
@@ -132,6 +132,8 @@ def _start_known_series() -> None:
         DECISIONS.labels(action=action, phase="Approved", reason="PolicyAllows")
     for error_type in ERROR_TYPES:
         CLASSIFICATIONS.labels(error_type=error_type)
+    for family in FAMILIES:
+        FAILURES_OBSERVED.labels(source="cluster", family=family)
     for result in ("swapped", "refused"):
         MODEL_SWAPS.labels(result=result)
     for operation in STORE_OPERATIONS:
