@@ -131,6 +131,16 @@ def test_dashboards_have_data_from_a_real_incident(
     to_verified = instant(prom, 'remediator_failure_to_verified_seconds_sum{action="increase_memory"}')
     to_applied = instant(prom, 'remediator_failure_to_applied_seconds_sum{action="increase_memory"}')
     check(0 <= to_applied <= to_verified < 300, f"applied after {to_applied} s, verified after {to_verified} s")
+    prom.wait_until('remediator_remediations_in_flight{phase="Verifying"} == 0', 20)  # the fixed one left
+    check(instant(prom, "sum(remediator_remediations_overdue)") == 0, "nothing overdue")
+
+    # the gauges come from the watch, not from memory: a restarted operator reports the same at once
+    op.stop()
+    op.start()
+    restarted = time.time()
+    fresh = f"and on () min(timestamp(remediator_acting)) > {restarted:.3f}"  # scraped from the new process
+    prom.wait_until(f"max(remediator_approvals_pending) == {waiting} {fresh}", 40)
+    prom.wait_until(f'sum(remediator_remediations_in_flight{{phase="PendingApproval"}}) == {waiting} {fresh}', 20)
     time.sleep(10)  # more scrapes after the last change: the rates over it have samples, the pictures a tail
     end = time.time()
 
