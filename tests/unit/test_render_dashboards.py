@@ -7,13 +7,14 @@ import importlib.util
 import json
 import sys
 from pathlib import Path
+from types import ModuleType
 
 from tests.unit.test_dashboards import GEN
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _renderer():  # type: ignore[no-untyped-def]
+def _renderer() -> ModuleType:
     spec = importlib.util.spec_from_file_location("render_dashboards", REPO / "hack" / "render_dashboards.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
