@@ -157,11 +157,13 @@ def remediations_in_flight(body: kopf.Body, **_: Any) -> dict[None, inflight.InF
 
 
 @kopf.index(GROUP, VERSION, api.REMEDIATIONS)
-def remediations_notifying(body: kopf.Body, memo: kopf.Memo, **_: Any) -> dict[None, dict[str, Any]] | None:
-    """Remediations with a notification to send or an alert firing: the notification sender's work list."""
+def remediations_notifying(body: kopf.Body, memo: kopf.Memo, **_: Any) -> dict[None, dict[str, Any]]:
+    """Remediations with a notification to send or an alert firing: the notification sender's work list.
+    An empty mapping, not None, when nothing is wanted: kopf keeps an object's last entry when the
+    indexing function returns None, so a delivered notification would stay on the list."""
     runtime: Runtime | None = getattr(memo, "runtime", None)
     notifier = runtime.notifier if runtime is not None else None
-    return {None: dict(body)} if notifier is not None and notifier.wanted(dict(body)) else None
+    return {None: dict(body)} if notifier is not None and notifier.wanted(dict(body)) else {}
 
 
 # -- cluster watch: failures become ErrorEvents ------------------------------------------------------------
