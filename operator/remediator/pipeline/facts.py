@@ -7,11 +7,13 @@ and fail-over: nothing of it lives in the operator's memory.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
 from remediator import api
 from remediator.adapters.kube import Kube, NotFound
 from remediator.domain import clock
+from remediator.domain import decide as decisions
 from remediator.domain.corroborate import observe
 from remediator.domain.decide import History, PastRemediation, WorkloadFacts
 from remediator.domain.evidence import rollout_of, saturation_of
@@ -64,21 +66,47 @@ def _past(rem: dict[str, Any]) -> PastRemediation | None:
 
 
 def history(kube: Kube, ref: WorkloadRef, now: dt.datetime, *, exclude: str | None = None) -> History:
-    mine = [r for r in kube.remediations_for(ref) if r["metadata"]["name"] != exclude]
-    in_namespace = kube.list_cr(api.REMEDIATIONS, ref.namespace)
-    everywhere = kube.list_cr(api.REMEDIATIONS)
-    minute_ago = now - dt.timedelta(minutes=1)
+    """The workload's and its namespace's Remediations, from one LIST of the namespace. The cluster-wide count
+    of recent starts is left at 0: decide() reads it through decide_on_history only when it can matter."""
+    in_namespace = [r for r in kube.list_cr(api.REMEDIATIONS, ref.namespace) if r["metadata"]["name"] != exclude]
+    mine = [
+        r for r in in_namespace if r["spec"]["target"]["name"] == ref.name and r["spec"]["target"]["kind"] == ref.kind
+    ]
     return History(
         workload=tuple(p for r in mine if (p := _past(r)) is not None),
-        cluster_started_last_minute=sum(
-            1 for r in everywhere if (p := _past(r)) is not None and p.started_at > minute_ago and p.action != "notify"
-        ),
         namespace_in_flight=sum(
-            1
-            for r in in_namespace
-            if (r.get("status") or {}).get("phase") in api.IN_FLIGHT_PHASES and r["metadata"]["name"] != exclude
+            1 for r in in_namespace if (r.get("status") or {}).get("phase") in api.IN_FLIGHT_PHASES
         ),
         active_for_workload=any(
             (r.get("status") or {}).get("phase", api.Phase.PROPOSED) in api.ACTIVE_PHASES for r in mine
         ),
     )
+
+
+def cluster_starts_last_minute(kube: Kube, now: dt.datetime, *, exclude: str | None = None) -> int:
+    """Changing Remediations started anywhere in the cluster in the last minute (one LIST of every Remediation)."""
+    minute_ago = now - dt.timedelta(minutes=1)
+    return sum(
+        1
+        for r in kube.list_cr(api.REMEDIATIONS)
+        if r["metadata"]["name"] != exclude
+        and (p := _past(r)) is not None
+        and p.started_at > minute_ago
+        and p.action != "notify"
+    )
+
+
+def decide_on_history(
+    kube: Kube, inputs: decisions.DecisionInputs, *, exclude: str | None = None
+) -> decisions.Decision:
+    """decide() on the Remediations as they are now. The cluster-wide rate limit only ever turns a change that
+    would start by itself into one that waits for approval (a human's approval is not limited by it), so the
+    LIST of every Remediation in the cluster, whose cost grows with their number, is read only for a decision
+    that comes out automatic and changing; everything else decides on one LIST of the namespace."""
+    ref, now = inputs.workload.ref, inputs.now
+    local = replace(inputs, history=history(kube, ref, now, exclude=exclude))
+    decision = decisions.decide(local)
+    if decision.mode != "auto" or decision.action == "notify":
+        return decision
+    counted = replace(local.history, cluster_started_last_minute=cluster_starts_last_minute(kube, now, exclude=exclude))
+    return decisions.decide(replace(local, history=counted))

@@ -21,7 +21,7 @@ from remediator.domain.evidence import dependency_named
 from remediator.domain.policy import Policy
 from remediator.domain.types import Classification, WorkloadRef
 from remediator.locks import KeyedLocks
-from remediator.pipeline.facts import history, workload_facts
+from remediator.pipeline.facts import decide_on_history, workload_facts
 from remediator.pipeline.policies import PolicySource
 from remediator.pipeline.remediation.decision import failure_seen_at, initial_status, requesters
 from remediator.pipeline.remediation.status import StatusWriter, TransitionObserver
@@ -150,17 +150,17 @@ class Triage:
         facts, workload = workload_facts(self.kube, ref)
         policy = self.policies.for_namespace(ns)
         now = clock.now()
-        decision = decisions.decide(
+        decision = decide_on_history(
+            self.kube,
             decisions.DecisionInputs(
                 classification=classification,
                 policy=policy,
                 workload=facts,
                 now=now,
-                history=history(self.kube, ref, now),
                 parameters={},
                 dependency=dependency_named(f"{spec.get('message') or ''}\n{spec.get('logs') or ''}"),
                 feedback=feedback,
-            )
+            ),
         )
         if decision.mode == "skip":
             phase = api.EEPhase.INVALID if "TargetNotFound" in decision.codes() else api.EEPhase.IGNORED

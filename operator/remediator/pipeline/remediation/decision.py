@@ -18,7 +18,7 @@ from remediator.domain import clock
 from remediator.domain import decide as decisions
 from remediator.domain.policy import Policy
 from remediator.domain.types import Classification, Reason
-from remediator.pipeline.facts import history, workload_facts
+from remediator.pipeline.facts import decide_on_history, workload_facts
 from remediator.pipeline.policies import PolicySource
 from remediator.pipeline.remediation.transition import Transition
 from remediator.pipeline.remediation.view import target_ref
@@ -112,16 +112,17 @@ class Decider:
             confidence=float(spec["confidence"]),
             model_version=spec.get("modelVersion", ""),
         )
-        return decisions.decide(
+        return decide_on_history(
+            self.kube,
             decisions.DecisionInputs(
                 classification=classification,
                 policy=self.policies.for_namespace(ref.namespace),
                 workload=facts,
                 now=now,
-                history=history(self.kube, ref, now, exclude=rem["metadata"]["name"]),
                 parameters=spec.get("parameters") or {},
                 choose_action=False,  # a user's proposal, or the proposed action at apply time
-            )
+            ),
+            exclude=rem["metadata"]["name"],
         )
 
     def initialise(self, rem: dict[str, Any]) -> Transition:
