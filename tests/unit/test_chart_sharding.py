@@ -62,12 +62,10 @@ def test_each_shard_is_a_deployment_of_its_own_that_knows_its_shard() -> None:
         labels = dep["spec"]["template"]["metadata"]["labels"]
         assert sum(_selects(p["spec"]["selector"]["matchLabels"], labels) for p in pdbs) == 1
     [service] = [s for s in _of(objects, "Service") if s["metadata"]["name"] == "kr-kube-remediator-metrics"]
-    assert all(_selects(service["spec"]["selector"], d["spec"]["template"]["metadata"]["labels"]) for d in deps.values())
+    pod_labels_of_all = [d["spec"]["template"]["metadata"]["labels"] for d in deps.values()]
+    assert all(_selects(service["spec"]["selector"], labels) for labels in pod_labels_of_all)
     [policy] = [p for p in _of(objects, "NetworkPolicy") if p["metadata"]["name"] == "kr-kube-remediator"]
-    assert all(
-        _selects(policy["spec"]["podSelector"]["matchLabels"], d["spec"]["template"]["metadata"]["labels"])
-        for d in deps.values()
-    )
+    assert all(_selects(policy["spec"]["podSelector"]["matchLabels"], labels) for labels in pod_labels_of_all)
 
 
 @pytest.mark.parametrize("bad", ["sharding.shards=0", "sharding.shards=two", "sharding.shard=2", "sharding.shards=65"])
