@@ -19,7 +19,7 @@ from urllib3.exceptions import HTTPError
 from remediator import api, metrics
 from remediator.adapters.kube import Kube, api_client
 from remediator.domain import clock, inflight
-from remediator.domain.shard import Shard
+from remediator.domain.shard import Shard, stale_finalizers
 from remediator.learning.feedback import pending_feedback
 from remediator.notifications.sender import outranked
 from remediator.runtime import Runtime
@@ -61,7 +61,8 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **kwargs: Any) -
     settings.peering.mandatory = True
     # A shard that does not own an object removes kopf's finalizer from it when it needs none there (kopf's
     # rule), so shards sharing one name would take each other's off; unsharded it stays kopf's default.
-    settings.persistence.finalizer = opts.shard.finalizer(settings.persistence.finalizer)
+    memo.kopf_finalizer = settings.persistence.finalizer  # kopf's default, the stem of every shard's name
+    settings.persistence.finalizer = opts.shard.finalizer(memo.kopf_finalizer)
     # A dead replica's peering record counts for this long: the standby takes over within about that time
     # (kopf's default of 60 s left the cluster without an acting replica for up to a minute).
     settings.peering.lifetime = opts.peering_lifetime_seconds
@@ -264,6 +265,29 @@ def remediation(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
 
 
 # Feedback annotations count in any phase, final ones included (a human judges after the fact).
+def _stale_finalizers(meta: kopf.Meta, memo: kopf.Memo) -> list[str]:
+    stem: str | None = getattr(memo, "kopf_finalizer", None)
+    return stale_finalizers(meta.get("finalizers") or [], stem, memo.shard) if stem else []
+
+
+def _deleted_with_stale_finalizer(meta: kopf.Meta, memo: kopf.Memo, **_: Any) -> bool:
+    return bool(meta.get("deletionTimestamp")) and bool(_stale_finalizers(meta, memo))
+
+
+# After resharding, a Remediation can carry the kopf finalizer of a shard layout no process runs any more; on
+# deletion its new owner drops that one (only kopf's, of this operator's names), so the deletion completes.
+@kopf.on.event(GROUP, VERSION, api.REMEDIATIONS, when=sharded(_deleted_with_stale_finalizer))
+def remediation_stale_finalizers(type: str | None, meta: kopf.Meta, memo: kopf.Memo, **_: Any) -> None:
+    if type == "DELETED":
+        return
+    stale = _stale_finalizers(meta, memo)
+    keep = [f for f in meta.get("finalizers") or [] if f not in stale]
+    with typed_retries("finalizers"):
+        memo.runtime.kube.set_finalizers(
+            api.REMEDIATIONS, meta["namespace"], meta["name"], keep, resource_version=meta["resourceVersion"]
+        )
+
+
 @kopf.on.field(GROUP, VERSION, api.REMEDIATIONS, field="metadata.annotations", when=in_shard)
 def remediation_feedback(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     with typed_retries("feedback"):

@@ -116,6 +116,41 @@ def test_each_shard_remediates_its_own_namespaces_and_a_dead_replica_is_replaced
         )
         check(len(obj.get("status") or {}) == replicas, f"peering of shard {index}: {obj.get('status')}")
 
+    # A Remediation deleted with the finalizers of shard layouts that no longer run (unsharded, 3 shards) is
+    # released by its owner; another controller's finalizer stays.
+    leftover = ["kopf.zalando.org/KopfFinalizerMarker", "kopf.zalando.org/KopfFinalizerMarker-shard-1-of-3"]
+    custom.create_namespaced_custom_object(
+        "remediator.dev",
+        "v1alpha1",
+        mine[0],
+        "remediations",
+        {
+            "apiVersion": "remediator.dev/v1alpha1",
+            "kind": "Remediation",
+            "metadata": {"name": "resharded", "finalizers": [*leftover, "example.com/keep"]},
+            "spec": {
+                "target": {"kind": "Deployment", "name": "ghost"},
+                "action": "notify",
+                "errorType": "app_crash",
+                "confidence": 0.5,
+            },
+        },
+    )
+    first = Ops(cluster, mine[0])
+    wait_for(lambda: first.phase("remediations", "resharded"), 30, "the resharded Remediation handled")
+    custom.delete_namespaced_custom_object("remediator.dev", "v1alpha1", mine[0], "remediations", "resharded")
+
+    def released() -> bool:
+        obj = first.get("remediations", "resharded")
+        return obj is not None and obj["metadata"].get("finalizers") == ["example.com/keep"]
+
+    wait_for(released, 30, "the stale kopf finalizers released, the foreign one kept")
+    holds_for(released, 2, "the foreign finalizer stays")
+    first.custom.patch_namespaced_custom_object(
+        "remediator.dev", "v1alpha1", mine[0], "remediations", "resharded", {"metadata": {"finalizers": None}}
+    )
+    wait_for(lambda: first.get("remediations", "resharded") is None, 30, "the Remediation gone")
+
     # Shard 0's acting replica dies the way a node does; its standby takes its namespaces over.
     zero_acting.kill()
     for ns in mine:

@@ -8,7 +8,11 @@ sha256, not Python's hash(): that one is salted per process, and every replica m
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+_SHARD_SUFFIX = re.compile(r"-shard-\d+-of-\d+")
 
 
 class ShardError(ValueError):
@@ -68,3 +72,15 @@ def owns(namespace: str, index: int, count: int) -> bool:
     """Whether shard `index` of `count` serves `namespace` (every namespace with one shard)."""
     validate(index, count)
     return count == 1 or shard_of(namespace, count) == index
+
+
+def stale_finalizers(finalizers: Iterable[str], default: str, own: Shard) -> list[str]:
+    """kopf finalizers that this operator set under another shard layout (unsharded: `default`; shard i of n:
+    `default-shard-i-of-n`) and that this one no longer uses: after resharding no running process removes them,
+    so a Remediation carrying one would never finish deleting. Another controller's finalizer is never one."""
+    mine = own.finalizer(default)
+    return [
+        f
+        for f in finalizers
+        if f != mine and (f == default or (f.startswith(default) and _SHARD_SUFFIX.fullmatch(f[len(default) :])))
+    ]

@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from remediator.domain.shard import Shard, ShardError, owns, shard_of, validate
+from remediator.domain.shard import Shard, ShardError, owns, shard_of, stale_finalizers, validate
 
 # The first 16 hex digits of sha256(name), from `printf %s NAME | sha256sum` (coreutils, not this module).
 DIGESTS = {
@@ -99,3 +99,22 @@ def test_each_shard_has_its_own_peering_and_finalizer_and_one_shard_keeps_todays
     assert Shard(1, 2).finalizer("kopf.zalando.org/KopfFinalizerMarker") == (
         "kopf.zalando.org/KopfFinalizerMarker-shard-1-of-2"
     )
+
+
+KOPF = "kopf.zalando.org/KopfFinalizerMarker"
+
+
+def test_finalizers_of_another_shard_layout_are_stale_and_nobody_elses_are() -> None:
+    on_object = [
+        KOPF,  # unsharded, before
+        f"{KOPF}-shard-1-of-3",  # another layout
+        f"{KOPF}-shard-0-of-2",  # this shard's own
+        "example.com/keep",  # another controller's
+        "foregroundDeletion",
+        f"{KOPF}-shard-x-of-2",  # not a name this operator makes
+        f"{KOPF}Other",
+    ]
+    assert stale_finalizers(on_object, KOPF, Shard(0, 2)) == [KOPF, f"{KOPF}-shard-1-of-3"]
+    # unsharded, every shard's name is stale and kopf's default is its own
+    assert stale_finalizers(on_object, KOPF, Shard()) == [f"{KOPF}-shard-1-of-3", f"{KOPF}-shard-0-of-2"]
+    assert stale_finalizers(["example.com/keep"], KOPF, Shard(1, 2)) == []
