@@ -16,6 +16,7 @@ from kubernetes import client
 
 from remediator.domain.shard import shard_of
 from tests.fixtures.cluster import Cluster
+from tests.fixtures.helm import helm_template
 from tests.fixtures.operator import Operator, OperatorFactory, Ops, check, holds_for, wait_for
 
 pytestmark = pytest.mark.integration
@@ -161,3 +162,16 @@ def test_each_shard_remediates_its_own_namespaces_and_a_dead_replica_is_replaced
     took_over = acted_in(zero_standby, mine, "late")
     check(took_over == set(mine), f"shard 0's standby handled the late workloads in {took_over}")
     check(acted_in(one, mine) == set(), f"shard 1 acted in shard 0's namespaces {acted_in(one, mine)}")
+
+
+def test_the_sharded_chart_is_accepted_by_the_api_server(cluster: Cluster, namespace: str) -> None:
+    """Three shards rendered by helm and applied as a server-side dry run: every object is valid for real."""
+    rendered = helm_template("sharding.shards=3", f"operator.namespaces={{{namespace}}}", namespace=namespace)
+    applied = cluster.kubectl(
+        "apply", "--server-side", "--dry-run=server", "-n", namespace, "-f", "-", input=rendered.stdout, check=False
+    )
+    assert applied.returncode == 0, applied.stderr
+    deployments = [line for line in applied.stdout.splitlines() if line.startswith("deployment.apps/")]
+    assert sorted(deployments) == [
+        f"deployment.apps/kr-kube-remediator-shard-{i} serverside-applied (server dry run)" for i in range(3)
+    ]
