@@ -71,3 +71,10 @@ def test_each_shard_is_a_deployment_of_its_own_that_knows_its_shard() -> None:
 @pytest.mark.parametrize("bad", ["sharding.shards=0", "sharding.shards=two", "sharding.shard=2", "sharding.shards=65"])
 def test_the_schema_refuses_bad_sharding_values(bad: str) -> None:
     assert helm_template(bad, check=False).returncode != 0
+
+
+def test_prometheus_keeps_the_shard_of_each_pod_so_the_alerts_ask_per_shard() -> None:
+    [one] = _of(rendered_objects("metrics.serviceMonitor.enabled=true"), "ServiceMonitor")
+    assert "podTargetLabels" not in one["spec"]
+    [two] = _of(rendered_objects("metrics.serviceMonitor.enabled=true", "sharding.shards=2"), "ServiceMonitor")
+    assert two["spec"]["podTargetLabels"] == ["remediator.dev/shard"]
