@@ -7,7 +7,7 @@ import asyncio
 import logging
 import os
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -19,6 +19,7 @@ from urllib3.exceptions import HTTPError
 from remediator import api, metrics
 from remediator.adapters.kube import Kube, api_client
 from remediator.domain import clock, inflight
+from remediator.domain.shard import Shard, stale_finalizers
 from remediator.learning.feedback import pending_feedback
 from remediator.notifications.sender import outranked
 from remediator.runtime import Runtime
@@ -50,12 +51,18 @@ def typed_retries(what: str) -> Iterator[None]:
 @kopf.on.startup()
 def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **kwargs: Any) -> None:
     opts: Settings = getattr(memo, "settings", None) or load()
+    memo.shard = opts.shard  # read by in_shard, the filter of every handler and index below
     # Progress and diff-base live in annotations of their own prefix (kopf ignores changes under it, so it
     # must not be remediator.dev/, where the approval and feedback annotations live); status stays ours.
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=api.KOPF_PREFIX)
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(prefix=api.KOPF_PREFIX)
-    settings.peering.name = opts.peering
+    # Each shard elects its own acting replica (docs/sharding.md); unsharded this is `peering` itself.
+    settings.peering.name = opts.shard_peering
     settings.peering.mandatory = True
+    # A shard that does not own an object removes kopf's finalizer from it when it needs none there (kopf's
+    # rule), so shards sharing one name would take each other's off; unsharded it stays kopf's default.
+    memo.kopf_finalizer = settings.persistence.finalizer  # kopf's default, the stem of every shard's name
+    settings.persistence.finalizer = opts.shard.finalizer(memo.kopf_finalizer)
     # A dead replica's peering record counts for this long: the standby takes over within about that time
     # (kopf's default of 60 s left the cluster without an acting replica for up to a minute).
     settings.peering.lifetime = opts.peering_lifetime_seconds
@@ -68,14 +75,14 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **kwargs: Any) -
     settings.execution.max_workers = 8
 
     kube = Kube(api_client())
-    kube.ensure_peering(opts.peering, opts.namespaces)
+    kube.ensure_peering(opts.shard_peering, opts.namespaces)
     memo.runtime = Runtime.build(opts, kube)
     index = kwargs["remediations_pending_feedback"]
     notifying = kwargs["remediations_notifying"]
     priority = settings.peering.priority
 
     def acting() -> bool:  # a standby replica (kopf paused it) sends no notification
-        return not outranked(kube.peering_status(opts.peering, opts.namespaces), priority, clock.now())
+        return not outranked(kube.peering_status(opts.shard_peering, opts.namespaces), priority, clock.now())
 
     memo.runtime.start(lambda: list(index.get(None, ())), lambda: list(notifying.get(None, ())), acting)
     memo.acting = acting
@@ -133,6 +140,28 @@ def cleanup(memo: kopf.Memo, **_: Any) -> None:
         server.shutdown()
 
 
+# -- sharding: which objects this replica serves ---------------------------------------------------------
+# Every handler and index takes `when=in_shard` (alone, or as sharded(other_filter)): an object another shard
+# owns is invisible here, so kopf keeps no state, progress or finalizer of this shard on it.
+def in_shard(namespace: str | None, name: str, resource: kopf.Resource, memo: kopf.Memo, **_: Any) -> bool:
+    """Whether this replica's shard serves the object: by its namespace, a Namespace by its own name, any
+    other cluster-scoped object by shard 0 (one shard acts on it). Before start-up configured the shard
+    (never, as kopf runs handlers only after it), nothing is served."""
+    shard: Shard | None = getattr(memo, "shard", None)
+    if shard is None:
+        return False
+    if not shard.sharded:
+        return True
+    if namespace is None and resource.plural != "namespaces":
+        return shard.index == 0
+    return shard.owns(namespace if namespace is not None else name)
+
+
+def sharded(*filters: Callable[..., bool]) -> Callable[..., bool]:
+    """in_shard and every filter given, checked in that order (a foreign object is not looked at further)."""
+    return kopf.all_([in_shard, *filters])
+
+
 # -- indexes: kept by the watch, read without API calls ------------------------------------------------------
 # An object leaves a kopf index only when its `when` filter stops matching (a None result keeps the old entry),
 # so membership is the filter's, and the function only says what to keep.
@@ -144,19 +173,19 @@ def _not_final(body: kopf.Body, **_: Any) -> bool:
     return inflight.in_flight(body) is not None
 
 
-@kopf.index(GROUP, VERSION, api.REMEDIATIONS, when=_feedback_pending)
+@kopf.index(GROUP, VERSION, api.REMEDIATIONS, when=sharded(_feedback_pending))
 def remediations_pending_feedback(body: kopf.Body, **_: Any) -> dict[None, dict[str, Any]]:
     """Remediations whose feedback waits for the store: the learning loop's retry list."""
     return {None: dict(body)}
 
 
-@kopf.index(GROUP, VERSION, api.REMEDIATIONS, when=_not_final)
+@kopf.index(GROUP, VERSION, api.REMEDIATIONS, when=sharded(_not_final))
 def remediations_in_flight(body: kopf.Body, **_: Any) -> dict[None, inflight.InFlight | None]:
     """Remediations not yet final, with their phase's deadline: the in-flight and approval gauges."""
     return {None: inflight.in_flight(body)}
 
 
-@kopf.index(GROUP, VERSION, api.REMEDIATIONS)
+@kopf.index(GROUP, VERSION, api.REMEDIATIONS, when=in_shard)
 def remediations_notifying(body: kopf.Body, memo: kopf.Memo, **_: Any) -> dict[None, dict[str, Any]]:
     """Remediations with a notification to send or an alert firing: the notification sender's work list.
     An empty mapping, not None, when nothing is wanted: kopf keeps an object's last entry when the
@@ -167,7 +196,7 @@ def remediations_notifying(body: kopf.Body, memo: kopf.Memo, **_: Any) -> dict[N
 
 
 # -- cluster watch: failures become ErrorEvents ------------------------------------------------------------
-@kopf.on.event("", "v1", "pods")
+@kopf.on.event("", "v1", "pods", when=in_shard)
 def pod_changed(type: str | None, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     if type == "DELETED" or not memo.runtime.settings.watch_cluster:
         return
@@ -175,7 +204,11 @@ def pod_changed(type: str | None, body: kopf.Body, memo: kopf.Memo, **_: Any) ->
         memo.runtime.intake.on_pod(dict(body))
 
 
-@kopf.on.event("", "v1", "events", when=lambda body, **_: body.get("type") == "Warning")
+def _warning(body: kopf.Body, **_: Any) -> bool:
+    return body.get("type") == "Warning"
+
+
+@kopf.on.event("", "v1", "events", when=sharded(_warning))
 def warning_event(type: str | None, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     if type == "DELETED" or not memo.runtime.settings.watch_cluster:
         return
@@ -188,8 +221,8 @@ def _unhandled(status: kopf.Status, **_: Any) -> bool:
     return status.get("phase") in (None, api.EEPhase.PENDING)
 
 
-@kopf.on.create(GROUP, VERSION, api.ERROREVENTS, when=_unhandled)
-@kopf.on.resume(GROUP, VERSION, api.ERROREVENTS, when=_unhandled)
+@kopf.on.create(GROUP, VERSION, api.ERROREVENTS, when=sharded(_unhandled))
+@kopf.on.resume(GROUP, VERSION, api.ERROREVENTS, when=sharded(_unhandled))
 def errorevent(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
     with typed_retries("errorevent"):
         result = memo.runtime.triage.handle(dict(body))
@@ -200,7 +233,7 @@ def errorevent(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) ->
 # -- RemediationPolicies: tell their authors whether they are in effect ---------------------------------
 # An event handler, not a change handler: it keeps no progress annotations on the policy (no write right on
 # the policy itself is needed) and re-checks after every change; it writes only when the verdict changes.
-@kopf.on.event(GROUP, VERSION, api.POLICIES)
+@kopf.on.event(GROUP, VERSION, api.POLICIES, when=in_shard)
 def policy(type: str | None, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     if type == "DELETED":
         return
@@ -224,20 +257,43 @@ def _reconcile(body: kopf.Body, memo: kopf.Memo) -> None:
         memo.runtime.reconciler.reconcile(dict(body))
 
 
-@kopf.on.create(GROUP, VERSION, api.REMEDIATIONS)
-@kopf.on.resume(GROUP, VERSION, api.REMEDIATIONS, when=_active)
-@kopf.on.field(GROUP, VERSION, api.REMEDIATIONS, field="metadata.annotations", when=_active)
+@kopf.on.create(GROUP, VERSION, api.REMEDIATIONS, when=in_shard)
+@kopf.on.resume(GROUP, VERSION, api.REMEDIATIONS, when=sharded(_active))
+@kopf.on.field(GROUP, VERSION, api.REMEDIATIONS, field="metadata.annotations", when=sharded(_active))
 def remediation(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     _reconcile(body, memo)
 
 
 # Feedback annotations count in any phase, final ones included (a human judges after the fact).
-@kopf.on.field(GROUP, VERSION, api.REMEDIATIONS, field="metadata.annotations")
+def _stale_finalizers(meta: kopf.Meta, memo: kopf.Memo) -> list[str]:
+    stem: str | None = getattr(memo, "kopf_finalizer", None)
+    return stale_finalizers(meta.get("finalizers") or [], stem, memo.shard) if stem else []
+
+
+def _deleted_with_stale_finalizer(meta: kopf.Meta, memo: kopf.Memo, **_: Any) -> bool:
+    return bool(meta.get("deletionTimestamp")) and bool(_stale_finalizers(meta, memo))
+
+
+# After resharding, a Remediation can carry the kopf finalizer of a shard layout no process runs any more; on
+# deletion its new owner drops that one (only kopf's, of this operator's names), so the deletion completes.
+@kopf.on.event(GROUP, VERSION, api.REMEDIATIONS, when=sharded(_deleted_with_stale_finalizer))
+def remediation_stale_finalizers(type: str | None, meta: kopf.Meta, memo: kopf.Memo, **_: Any) -> None:
+    if type == "DELETED":
+        return
+    stale = _stale_finalizers(meta, memo)
+    keep = [f for f in meta.get("finalizers") or [] if f not in stale]
+    with typed_retries("finalizers"):
+        memo.runtime.kube.set_finalizers(
+            api.REMEDIATIONS, meta["namespace"], meta["name"], keep, resource_version=meta["resourceVersion"]
+        )
+
+
+@kopf.on.field(GROUP, VERSION, api.REMEDIATIONS, field="metadata.annotations", when=in_shard)
 def remediation_feedback(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     with typed_retries("feedback"):
         memo.runtime.recorder.human_feedback(dict(body))
 
 
-@kopf.timer(GROUP, VERSION, api.REMEDIATIONS, interval=2.0, idle=1.0, when=_active)
+@kopf.timer(GROUP, VERSION, api.REMEDIATIONS, interval=2.0, idle=1.0, when=sharded(_active))
 def remediation_tick(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     _reconcile(body, memo)

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from remediator import handlers  # noqa: F401  (registers the handlers)
 from remediator.adapters.kube import NoCluster, api_client, cluster_problem
-from remediator.settings import Settings, load
+from remediator.settings import Settings, explain, load
 from remediator_model import artifact
 from remediator_model.artifact import ArtifactError
 
@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         settings = load(args)
     except ValidationError as err:
-        print(f"error: invalid settings:\n{err}", file=sys.stderr)
+        print(f"error: invalid settings: {explain(err)}", file=sys.stderr)
         return 2
     problem = preflight_waiting(settings)
     if problem:
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
             clusterwide=not settings.namespaces,
             namespaces=settings.namespaces,
             standalone=False,
-            peering_name=settings.peering,
+            peering_name=settings.shard_peering,
             memo=kopf.Memo(settings=settings),
         )
     )

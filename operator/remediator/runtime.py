@@ -91,11 +91,12 @@ class Runtime:
         if self.notifier is not None and notifying is not None:
             self.notifier.start(notifying, acting)
         log.info(
-            "kube-remediator started: model %s, threshold %.2f, dry-run %s, namespaces %s",
+            "kube-remediator started: model %s, threshold %.2f, dry-run %s, namespaces %s, %s",
             self.holder.version,
             self.settings.threshold,
             self.settings.dry_run,
             self.settings.namespaces or "all",
+            self.settings.shard.describe(),
         )
 
     def stop(self) -> None:

@@ -6,7 +6,9 @@ import argparse
 import os
 from pathlib import Path
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+
+from remediator.domain.shard import Shard, ShardError, validate
 
 ENV_PREFIX = "REMEDIATOR_"
 
@@ -29,6 +31,9 @@ class Settings(BaseModel):
     peering_lifetime_seconds: int = Field(
         10, ge=5, le=300, description="how long a silent replica counts as alive; bounds fail-over time"
     )
+    # -- sharding (docs/sharding.md): shard i of n serves the namespaces whose stable hash is i --
+    shard_index: int = Field(0, description="this replica's shard, 0..shard-count-1")
+    shard_count: int = Field(1, description="how many shards split the namespaces; 1 = no sharding")
     feedback_retry_seconds: float = Field(15.0, gt=0, le=3600, description="how often pending feedback is retried")
     retention_days: int = Field(30, ge=1, le=3650, description="days MongoDB keeps raw ErrorEvent texts")
     logs_bucket: str | None = Field(None, description="S3 bucket for the ErrorEvent text archive; unset = off")
@@ -81,6 +86,25 @@ class Settings(BaseModel):
         5.0, ge=0, le=60, description="how long shutdown keeps sending buffered audit records"
     )
 
+    @model_validator(mode="after")
+    def _shard(self) -> Settings:
+        try:
+            validate(self.shard_index, self.shard_count)
+        except ShardError as err:
+            raise ValueError(
+                f"{err}; set {ENV_PREFIX}SHARD_INDEX and {ENV_PREFIX}SHARD_COUNT (--shard-index, --shard-count)"
+            ) from None
+        return self
+
+    @property
+    def shard(self) -> Shard:
+        return Shard(self.shard_index, self.shard_count)
+
+    @property
+    def shard_peering(self) -> str:
+        """The peering this replica joins: `peering`, or its shard's own when sharded."""
+        return self.shard.peering(self.peering)
+
     @field_validator("namespaces", "alertmanager_urls", "webhook_urls", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
@@ -98,6 +122,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             parser.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=help_text)
         else:
             parser.add_argument(flag, dest=name, default=None, help=help_text)
+
+
+def explain(err: ValidationError) -> str:
+    """A ValidationError as one line: each bad setting named by its environment variable, with the reason."""
+    parts = []
+    for e in err.errors():
+        msg = str(e["msg"]).removeprefix("Value error, ")
+        names = [str(loc) for loc in e["loc"] if isinstance(loc, str)]
+        parts.append(f"{ENV_PREFIX}{names[0].upper()}: {msg}" if names else msg)
+    return "; ".join(parts)
 
 
 def load(args: argparse.Namespace | None = None, environ: dict[str, str] | None = None) -> Settings:

@@ -409,6 +409,14 @@ class Kube:
             return False
         return bool(json.loads(resp.data).get("items"))
 
+    def set_finalizers(
+        self, plural: str, namespace: str, name: str, finalizers: list[str], *, resource_version: str
+    ) -> None:
+        """Replace the object's finalizers, only if it is still at `resource_version` (409 Conflict otherwise),
+        so a finalizer another controller added in between is never dropped."""
+        body = {"metadata": {"finalizers": finalizers, "resourceVersion": resource_version}}
+        self.patch_cr(plural, namespace, name, body)
+
     def remove_annotations(self, plural: str, namespace: str, name: str, keys: list[str]) -> None:
         """Drop annotations (a JSON merge patch with nulls), e.g. an approval that a spec change voided."""
         self.patch_cr(plural, namespace, name, {"metadata": {"annotations": dict.fromkeys(keys)}})
