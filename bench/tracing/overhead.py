@@ -3,7 +3,7 @@ production) on one private local control plane, one namespace each: tracing off;
 OpenTelemetry Collector; on, with the collector down (nothing listens on its port). Trials are interleaved
 (trial i fails one Pod in each namespace, the order rotating), so all three see the same machine load.
 
-    .venv/bin/python bench/tracing/overhead.py [--trials 20]
+    .venv/bin/python bench/tracing/overhead.py [--trials 40]
 
 Bounded: --trials per mode (at most 60), 30 s per trial. Prints p50/p95 per mode and writes
 bench/results/tracing_overhead.json. Needs the control plane's binaries and otelcol (hack/build-tools.sh).
@@ -80,12 +80,12 @@ def _metric(port: int, name: str) -> dict[str, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--trials", type=int, default=20, help="trials per mode (at most 60)")
+    parser.add_argument("--trials", type=int, default=40, help="trials per mode (at most 60)")
     args = parser.parse_args()
     trials = max(1, min(args.trials, 60))
 
     work = Path(tempfile.mkdtemp(prefix="remediator-trace-bench-"))
-    dev = DevCluster(work / "cluster", nodes=1)
+    dev = DevCluster(work / "cluster", nodes=3)  # 110 Pods per simulated node at most
     collector = None
     operators: list[subprocess.Popen[bytes]] = []
     try:
@@ -162,13 +162,15 @@ def main() -> int:
 
         threading.Thread(target=watch_remediations, daemon=True).start()
         running: dict[tuple[str, str], str] = {}
-        deadline = time.monotonic() + 180
+        deadline = time.monotonic() + 240
         while len(running) < trials * len(MODES) and time.monotonic() < deadline:
             for mode in MODES:
                 for pod in core.list_namespaced_pod(f"trace-{mode}").items:
                     if pod.status.phase == "Running":
                         running[(f"trace-{mode}", pod.metadata.labels["app"])] = pod.metadata.name
             time.sleep(1)
+        if len(running) < trials * len(MODES):
+            raise SystemExit(f"only {len(running)} of {trials * len(MODES)} Pods running after 240 s")
         time.sleep(3)  # let the watches settle on the healthy state
 
         latencies: dict[str, list[float]] = {m: [] for m in MODES}
@@ -187,9 +189,12 @@ def main() -> int:
                     misses[mode] += 1
                 time.sleep(0.2)
         stop.set()
-        time.sleep(2)  # the last spans reach the collector
-        spans = collector.spans()
+        time.sleep(6)  # one batch interval (OTEL_BSP_SCHEDULE_DELAY, 5 s): the last spans are exported
         counters = {m: _metric(ports[m], "remediator_trace_spans_total") for m in MODES if m != "off"}
+        for proc in operators:  # a graceful stop exports what is still queued
+            proc.terminate()
+            proc.wait(timeout=20)
+        spans = collector.spans()
     finally:
         for proc in operators:
             proc.terminate()
