@@ -196,3 +196,35 @@ def test_collector_down_the_operator_keeps_working(run_operator: OperatorFactory
         return 0.0
 
     wait_for(lambda: failed_spans() > 0, 30, "failed exports counted")
+
+
+def test_a_post_errors_traceparent_carries_the_callers_trace_through_the_api_service(
+    run_operator: OperatorFactory, ops: Ops, namespace: str, otelcol: OtelCollector
+) -> None:
+    from remediator_model.predict import Classifier
+    from tests.integration.test_web_api import error_body, make_client, make_world
+
+    ops.policy(autoApplyThreshold=1.0, **FAST)
+    run_operator(namespace, env={**tracing_env(otelcol.endpoint), "REMEDIATOR_WATCH_CLUSTER": "false"})
+    ops.deployment("web", 1, memory="64Mi")
+    ops.running_pods("web", 1)
+    world = make_world(ops.cluster, namespace, namespace)
+    web = make_client(ops.cluster, Classifier.load())
+    caller = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    r = web.post("/errors?wait=8", json=error_body(namespace), headers={**world.auth("writer"), "traceparent": caller})
+    check(r.status_code == 201, r.text)
+    body = r.json()
+    check(body["traceId"] == "0af7651916cd43dd8448eb211c80319c", body)
+    ee = ops.get("errorevents", body["name"])
+    assert ee is not None
+    check(ee["metadata"]["annotations"][it.ANNOTATION] == caller, ee["metadata"])
+    check(ee["status"]["trace"]["parentSpanId"] == "b7ad6b7169203331", ee["status"])
+    spans = otelcol.wait_for(
+        lambda s: (
+            {it.DETECTION, it.CLASSIFICATION, it.DECISION}
+            <= {x.name for x in of_trace(s, "0af7651916cd43dd8448eb211c80319c")}
+        ),
+        what="the incident's first spans in the caller's trace",
+    )
+    root_id = ee["status"]["trace"]["traceparent"].split("-")[2]
+    check(all(s.parent_span_id == root_id for s in of_trace(spans, body["traceId"])), "not under the incident")
