@@ -16,7 +16,7 @@ install: $(PY)
 
 # Pinned control-plane and test binaries, metrics-server and Alertmanager included (built once with Go into ~/.cache/kube-remediator/bin).
 tools:
-	bash hack/build-tools.sh etcd kubernetes kwok metrics-server ferretdb helm alertmanager prometheus
+	bash hack/build-tools.sh etcd kubernetes kwok metrics-server ferretdb helm alertmanager prometheus otelcol
 
 # Leaves the local control plane and the demo's operator running (README.md "After the demo"); demo-down stops both.
 demo: install tools

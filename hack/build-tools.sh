@@ -15,6 +15,8 @@ ACTIONLINT_VERSION=v1.7.12
 HEY_VERSION=v0.1.4           # HTTP load generator for bench/api_latency.py (not part of the default set)
 ALERTMANAGER_VERSION=v0.28.1  # the notification tests' real Alertmanager (API v2)
 PROMETHEUS_VERSION=v0.316.0  # Prometheus 3.16 (its Go module numbers v3.x.y as v0.3xx.y): metrics and rule tests
+OTELCOL_VERSION=v0.161.0     # OpenTelemetry Collector (core v0.161.0 goes with v1.67.0; contrib's file exporter): traces
+OTELCOL_STABLE_VERSION=v1.67.0
 
 CACHE="${REMEDIATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-remediator}"
 BIN="$CACHE/bin"
@@ -130,6 +132,36 @@ build_prometheus() {
   for n in prometheus promtool; do install_plain "$n" "github.com/prometheus/prometheus/cmd/$n" "$PROMETHEUS_VERSION"; done
 }
 
+# The OpenTelemetry Collector with only what the trace tests need (OTLP receiver, contrib's file exporter),
+# assembled by the collector's own builder (ocb) at the same pinned release, as its distributions are.
+build_otelcol() {
+  have otelcol "$OTELCOL_VERSION" || {
+    building "otelcol $OTELCOL_VERSION (ocb: otlp receiver, file exporter)"
+    local dir="$CACHE/src/otelcol" v=$OTELCOL_VERSION tmp
+    tmp=$(mktemp -d)
+    GOBIN="$tmp" go install -trimpath "go.opentelemetry.io/collector/cmd/builder@$v"
+    rm -rf "$dir"; mkdir -p "$dir"
+    cat >"$dir/builder.yaml" <<EOF
+dist:
+  name: otelcol
+  module: kube-remediator.local/otelcol
+  description: OpenTelemetry Collector for kube-remediator's trace tests
+  version: ${v#v}
+  output_path: $dir/dist
+receivers:
+  - gomod: go.opentelemetry.io/collector/receiver/otlpreceiver $v
+exporters:
+  - gomod: github.com/open-telemetry/opentelemetry-collector-contrib/exporter/fileexporter $v
+providers:
+  - gomod: go.opentelemetry.io/collector/confmap/provider/envprovider $OTELCOL_STABLE_VERSION
+  - gomod: go.opentelemetry.io/collector/confmap/provider/fileprovider $OTELCOL_STABLE_VERSION
+EOF
+    "$tmp/builder" --config "$dir/builder.yaml"
+    mv "$dir/dist/otelcol" "$BIN/otelcol-$v"; rm -rf "$tmp"
+  }
+  link otelcol "$OTELCOL_VERSION"
+}
+
 build_one() {
   case $1 in
     kubernetes) build_kubernetes ;;
@@ -143,6 +175,7 @@ build_one() {
     hey) install_plain hey github.com/rakyll/hey "$HEY_VERSION" ;;
     alertmanager) install_plain alertmanager github.com/prometheus/alertmanager/cmd/alertmanager "$ALERTMANAGER_VERSION" ;;
     prometheus) build_prometheus ;;
+    otelcol) build_otelcol ;;
     *) echo "unknown tool: $1" >&2; exit 2 ;;
   esac
 }

@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.fixtures.s3",
     "tests.fixtures.alertmanager",
     "tests.fixtures.prometheus",
+    "tests.fixtures.otelcol",
 ]

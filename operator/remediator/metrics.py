@@ -62,6 +62,11 @@ AUDIT_SEND_FAILURES = Counter(
     "remediator_audit_send_failures_total", "PutLogEvents attempts that failed and will be retried"
 )
 AUDIT_BUFFERED = Gauge("remediator_audit_buffered_records", "Audit records waiting in memory for CloudWatch Logs")
+# Incident traces (adapters/tracing.py): spans by result: exported; failed (the collector refused them or was
+# unreachable); dropped (the bounded queue was full, so the reconcile never waits for a collector).
+TRACE_SPANS = Counter(
+    "remediator_trace_spans_total", "Spans of incident traces, by result (exported, failed, dropped)", ["result"]
+)
 
 
 # -- what an SRE asks of it (docs/runbooks.md, charts/kube-remediator/dashboards) ----------------------------

@@ -9,6 +9,7 @@ from typing import Any
 
 from remediator.adapters.cloudwatch_logs import CloudWatchLogsWriter
 from remediator.adapters.kube import Kube
+from remediator.adapters.tracing import Tracing
 from remediator.learning.loop import Learning
 from remediator.learning.modelswap import ModelHolder
 from remediator.learning.recorder import CachedGuard, FeedbackRecorder
@@ -20,6 +21,7 @@ from remediator.pipeline.remediation import Reconciler
 from remediator.pipeline.remediation.audit import AuditTrail
 from remediator.pipeline.remediation.measure import TransitionMetrics
 from remediator.pipeline.remediation.status import TransitionObserver
+from remediator.pipeline.traces import IncidentTraces
 from remediator.pipeline.triage import Triage
 from remediator.settings import Settings
 from remediator_model.predict import Classifier
@@ -40,6 +42,7 @@ class Runtime:
     policies: PolicySource
     notifier: Notifier | None = None
     audit: CloudWatchLogsWriter | None = None
+    tracing: Tracing | None = None
 
     @classmethod
     def build(cls, settings: Settings, kube: Kube) -> Runtime:
@@ -50,17 +53,27 @@ class Runtime:
         locks = KeyedLocks()  # one per Remediation, shared, so feedback and phase changes never race
         audit = CloudWatchLogsWriter.configure(settings)
         trail = AuditTrail(audit) if audit is not None else None
+        tracing = Tracing.configure(settings)
+        traces = IncidentTraces(tracing) if tracing is not None else None
+        judged = [hook.judged for hook in (trail, traces) if hook is not None]
+
+        def on_judgment(rem: dict[str, Any], entry: dict[str, Any]) -> None:
+            for hook in judged:
+                hook(rem, entry)
+
         recorder = FeedbackRecorder(
             kube,
             locks,
             learning.flusher,
             guard_installed=CachedGuard(kube.feedback_guard_installed),
-            on_judgment=trail.judged if trail is not None else None,
+            on_judgment=on_judgment if judged else None,
         )
         # Told of every Remediation status write (traces, audit stream, metrics): each adds itself here.
         observers: list[TransitionObserver] = []
         if trail is not None:
             observers.append(trail)
+        if traces is not None:
+            observers.append(traces)
         observers.append(TransitionMetrics())
         reconciler = Reconciler(kube, policies, locks, on_final=recorder.flush_unlocked, observers=observers)
         return cls(
@@ -69,7 +82,13 @@ class Runtime:
             holder=holder,
             intake=Intake(kube, policies, settings),
             triage=Triage(
-                kube, holder, policies, locks, learning.corrections if learning.store else None, observers=observers
+                kube,
+                holder,
+                policies,
+                locks,
+                learning.corrections if learning.store else None,
+                observers=observers,
+                on_triaged=traces.triaged if traces is not None else None,
             ),
             reconciler=reconciler,
             recorder=recorder,
@@ -77,6 +96,7 @@ class Runtime:
             policies=policies,
             notifier=Notifier.configure(settings, kube, locks),
             audit=audit,
+            tracing=tracing,
         )
 
     def start(
@@ -105,3 +125,5 @@ class Runtime:
             self.notifier.stop()
         if self.audit is not None:  # last: the steps above may still have written records
             self.audit.close(self.settings.audit_shutdown_seconds)
+        if self.tracing is not None:
+            self.tracing.close()

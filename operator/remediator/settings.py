@@ -86,6 +86,18 @@ class Settings(BaseModel):
         5.0, ge=0, le=60, description="how long shutdown keeps sending buffered audit records"
     )
 
+    # -- incident traces over OTLP/HTTP (docs/tracing.md); endpoint, sampler etc. are the standard OTEL_* vars --
+    tracing_enabled: bool = Field(False, description="export one trace per incident over OTLP/HTTP (OTEL_* vars)")
+    tracing_queue_spans: int = Field(
+        2048, ge=16, le=100_000, description="spans queued for export at most; more are dropped and counted"
+    )
+    tracing_export_timeout_seconds: float = Field(
+        2.0, gt=0, le=30, description="timeout of one OTLP export (OTEL_EXPORTER_OTLP_TIMEOUT overrides it)"
+    )
+    tracing_shutdown_seconds: float = Field(
+        3.0, ge=0, le=30, description="how long shutdown keeps exporting queued spans"
+    )
+
     @model_validator(mode="after")
     def _shard(self) -> Settings:
         try:

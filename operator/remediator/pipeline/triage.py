@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import re
 import threading
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from remediator import api, metrics
 from remediator.adapters.kube import Kube, label_value, owner_reference
 from remediator.api import LABEL_TARGET_KIND, LABEL_TARGET_NAME
-from remediator.domain import clock
+from remediator.domain import clock, incident_trace
 from remediator.domain import decide as decisions
 from remediator.domain.conditions import make_condition, set_condition
 from remediator.domain.corrections import Adjusted, Judgment, adjust, family_feedback
@@ -36,6 +37,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 class TriageResult:
     status: dict[str, Any]
     remediation: str | None = None
+    classified: dt.datetime | None = None  # when the model's prediction was made (None: not classified)
 
 
 def _clean(text: str | None) -> str:
@@ -66,8 +68,12 @@ class Triage:
         rem_locks: KeyedLocks | None = None,
         corrections: Corrections | None = None,
         observers: Sequence[TransitionObserver] = (),
+        on_triaged: Callable[[Mapping[str, Any], Mapping[str, Any], dt.datetime, dt.datetime | None], None]
+        | None = None,
     ) -> None:
+        """``on_triaged(errorevent, status, started, classified)``: told of each triage's result (traces)."""
         self.kube, self.classifier, self.policies = kube, classifier, policies
+        self.on_triaged = on_triaged
         self.corrections = corrections  # None: no feedback store configured
         # shared with the Reconciler: one writer per Remediation (not `or`: an empty KeyedLocks is falsy)
         self.rem_locks = rem_locks if rem_locks is not None else KeyedLocks()
@@ -78,8 +84,21 @@ class Triage:
 
     def handle(self, ee: dict[str, Any]) -> TriageResult:
         """Return the ErrorEvent's new status (the caller writes it); create the Remediation on the way."""
+        began = clock.now()
+        status = dict(ee.get("status") or {})
+        # The incident's trace, kept in both resources' status (an annotation may only name a trace to join).
+        status["trace"] = incident_trace.for_errorevent(ee).to_status()
+        result = self._handle(ee, status)
+        if self.on_triaged is not None:
+            try:
+                self.on_triaged(ee, result.status, began, result.classified)
+            except Exception:  # traces never fail a triage
+                log.exception("on_triaged hook failed")
+        return result
+
+    def _handle(self, ee: dict[str, Any], status: dict[str, Any]) -> TriageResult:
         started = time.monotonic()
-        meta, spec, status = ee["metadata"], ee["spec"], dict(ee.get("status") or {})
+        meta, spec = ee["metadata"], ee["spec"]
         ns = meta["namespace"]
         conditions = list(status.get("conditions") or [])
         target = spec.get("target") or {}
@@ -118,7 +137,8 @@ class Triage:
         )
         metrics.CLASSIFICATIONS.labels(error_type=classification.error_type).inc()
         metrics.CONFIDENCE.observe(classification.confidence)
-        status["classification"] = {**classification.to_status(), "classifiedAt": clock.format_time(clock.now())}
+        classified_at = clock.now()
+        status["classification"] = {**classification.to_status(), "classifiedAt": clock.format_time(classified_at)}
         conditions = set_condition(
             conditions,
             make_condition(
@@ -132,7 +152,8 @@ class Triage:
         )
 
         with self._decision_lock:
-            return self._propose(ee, ref, classification, status, conditions, started)
+            result = self._propose(ee, ref, classification, status, conditions, started)
+        return replace(result, classified=classified_at)
 
     def _propose(
         self,
@@ -176,7 +197,7 @@ class Triage:
             return TriageResult(status, active)
 
         assert workload is not None  # decide() skips a target that does not exist
-        name = self._create_remediation(ee, ref, workload, classification, decision, policy)
+        name = self._create_remediation(ee, ref, workload, classification, decision, policy, status.get("trace"))
         metrics.DECISION_LATENCY.observe(time.monotonic() - started)
         conditions = set_condition(
             conditions,
@@ -229,6 +250,7 @@ class Triage:
         classification: Classification,
         decision: decisions.Decision,
         policy: Policy,
+        trace: Mapping[str, Any] | None = None,
     ) -> str:
         """Create the Remediation and write its decision to status before anyone else can act on it: the
         Remediation's own handler waits on the same per-object lock, so it never sees it undecided."""
@@ -279,6 +301,7 @@ class Triage:
                 clock.now(),
                 policy,
                 failure_seen_at(ee),
+                trace,
             )
             self.writer.write(created, first, conditional=False)
         log.info(

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Protocol, TypeVar
 
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
@@ -24,7 +24,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from remediator import api
 from remediator.adapters.apiserver import ApiError, ApiServer, Identity, Unavailable
-from remediator.domain import alertmanager, clock
+from remediator.domain import alertmanager, clock, incident_trace, trace_context
 from remediator.web import metrics
 from remediator.web.auth import RateLimiter, TokenCache
 from remediator.web.models import (
@@ -383,10 +383,16 @@ def create_app(deps: Deps) -> FastAPI:
         wait: Annotated[
             float | None, Query(ge=0, le=10, description="seconds to wait for the classification (default 2)")
         ] = None,
+        traceparent: Annotated[
+            str | None,
+            Header(description="W3C traceparent: the incident's trace joins it (an invalid one is ignored)"),
+        ] = None,
     ) -> ErrorOut:
         """Report an error of a workload: creates an ErrorEvent (source `api`, requested-by the caller).
         201 with its classification (and Remediation) when the operator classified it within the wait; 202 with a
-        Location to poll otherwise. The same report twice names the same ErrorEvent (idempotent)."""
+        Location to poll otherwise. The same report twice names the same ErrorEvent (idempotent). A valid
+        `traceparent` header becomes the ErrorEvent's remediator.dev/traceparent annotation: the incident's trace
+        continues the caller's (an invalid one is ignored, as W3C Trace Context asks, and a new trace begins)."""
         authorize(who, "create", api.ERROREVENTS, body.namespace)
         seen = clock.format_time(body.timestamp if body.timestamp is not None else clock.now())
         spec: dict[str, Any] = {
@@ -411,7 +417,7 @@ def create_app(deps: Deps) -> FastAPI:
                 "name": name,
                 "namespace": body.namespace,
                 "labels": {api.LABEL_TARGET_KIND: body.target.kind, api.LABEL_TARGET_NAME: _label(body.target.name)},
-                "annotations": {api.REQUESTED_BY: who.username},
+                "annotations": {api.REQUESTED_BY: who.username, **_trace_annotation(traceparent)},
             },
             "spec": spec,
         }
@@ -623,6 +629,12 @@ def _label(value: str) -> str:
     return value[:52].rstrip("-.") + "-" + hashlib.sha256(value.encode()).hexdigest()[:10]
 
 
+def _trace_annotation(traceparent: str | None) -> dict[str, str]:
+    """The traceparent header as the ErrorEvent's annotation, only when it is a valid one (re-formatted)."""
+    parsed = trace_context.parse_or_none(traceparent)
+    return {incident_trace.ANNOTATION: parsed.format()} if parsed is not None else {}
+
+
 def _errorevent_name(namespace: str, spec: dict[str, Any], nonce: str = "") -> str:
     """api-<kind>-<name>-<hash>: the same report (target, text, time) names the same object."""
     digest = hashlib.sha256(json.dumps([namespace, spec, nonce], sort_keys=True).encode()).hexdigest()[:10]
@@ -657,6 +669,7 @@ def _error_out(namespace: str, name: str, ee: dict[str, Any] | None) -> ErrorOut
         message=status.get("message"),
         classification=Classification.model_validate(jsonable_encoder(cls)) if cls else None,
         remediation=(status.get("remediationRef") or {}).get("name"),
+        traceId=(status.get("trace") or {}).get("traceId"),
         location=f"/errorevents/{namespace}/{name}",
     )
 

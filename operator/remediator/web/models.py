@@ -172,6 +172,7 @@ class ErrorOut(BaseModel):
     message: str | None = None
     classification: Classification | None = None
     remediation: str | None = Field(None, description="the Remediation's name, once the operator made one")
+    traceId: str | None = Field(None, description="the incident's trace id (docs/tracing.md), once the operator has it")
     location: str
 
 

@@ -14,7 +14,7 @@ from remediator.domain.types import ACTIONS, ERROR_TYPES, WORKLOAD_KINDS, Classi
 
 ROOT = pathlib.Path(__file__).resolve().parents[3]
 DOMAIN = ROOT / "operator" / "remediator" / "domain"
-FORBIDDEN = ("kopf", "kubernetes", "pymongo", "boto3", "botocore", "requests", "urllib3", "aiohttp")
+FORBIDDEN = ("kopf", "kubernetes", "pymongo", "boto3", "botocore", "requests", "urllib3", "aiohttp", "opentelemetry")
 
 
 def crd_spec(name: str) -> dict:

@@ -17,6 +17,7 @@ class FakeKube:
         self.users = users
         self.reviews = 0
         self.calls: list[str] = []
+        self.bodies: list[dict[str, Any]] = []
         self.fail: Exception | None = None
 
     def token_review(self, token: str) -> Identity | None:
@@ -29,6 +30,7 @@ class FakeKube:
 
     def create(self, who: Identity, plural: str, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
         self.calls.append(f"create {who.username} {plural}")
+        self.bodies.append(body)
         if self.fail:
             raise self.fail
         return body
@@ -120,3 +122,25 @@ def test_our_own_credentials_refused_is_503() -> None:
     kube.fail = ApiError(401, "Unauthorized", "Unauthorized")
     r = client(kube).post("/errors", json=ERROR, headers={"Authorization": "Bearer tok"})
     assert r.status_code == 503
+
+
+TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+
+
+def test_a_valid_traceparent_header_becomes_the_errorevents_annotation() -> None:
+    kube = FakeKube({"tok": Identity("alice", groups=("system:authenticated",))})
+    headers = {"Authorization": "Bearer tok", "traceparent": TRACEPARENT}
+    r = client(kube).post("/errors?wait=0", json=ERROR, headers=headers)
+    assert r.status_code == 202, r.text
+    annotations = kube.bodies[0]["metadata"]["annotations"]
+    assert annotations == {"remediator.dev/requested-by": "alice", "remediator.dev/traceparent": TRACEPARENT}
+
+
+@pytest.mark.parametrize(
+    "value", ["garbage", TRACEPARENT.upper(), TRACEPARENT + "-x", "00-" + "0" * 32 + "-00f067aa0ba902b7-01", "a" * 8000]
+)
+def test_an_invalid_traceparent_header_is_ignored_and_the_report_still_made(value: str) -> None:
+    kube = FakeKube({"tok": Identity("alice", groups=("system:authenticated",))})
+    r = client(kube).post("/errors?wait=0", json=ERROR, headers={"Authorization": "Bearer tok", "traceparent": value})
+    assert r.status_code == 202, r.text
+    assert kube.bodies[0]["metadata"]["annotations"] == {"remediator.dev/requested-by": "alice"}

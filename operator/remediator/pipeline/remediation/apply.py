@@ -112,7 +112,11 @@ class Applier:
             api.Phase.APPLYING,
             "Applying",
             planned.description,
-            fields={"change": change, "verification": {"baselineRestarts": baseline}},
+            fields={
+                "change": change,
+                "verification": {"baselineRestarts": baseline},
+                "preparedAt": clock.format_time(clock.now()),
+            },
         )
 
     def _dry_run(self, planned: Plan) -> str | None:

@@ -10,11 +10,12 @@ for nothing, and which never auto-applies. No annotation is ever read as a decis
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from remediator import api
 from remediator.adapters.kube import Kube
-from remediator.domain import clock
+from remediator.domain import clock, incident_trace
 from remediator.domain import decide as decisions
 from remediator.domain.policy import Policy
 from remediator.domain.types import Classification, Reason
@@ -69,9 +70,10 @@ def initial_status(
     now: dt.datetime,
     policy: Policy,
     failure_seen: dt.datetime | None = None,
+    trace: Mapping[str, Any] | None = None,
 ) -> Transition:
-    """The first status of a Remediation: its decision, where it comes from, who asked for it, and when the
-    failure it answers was first seen (for the failure-to-fix latencies)."""
+    """The first status of a Remediation: its decision, where it comes from, who asked for it, when the
+    failure it answers was first seen (for the failure-to-fix latencies), and its incident's trace."""
     if origin == api.Origin.USER and decision.mode != "skip" and decision.action != "notify":
         # Whatever else holds it back, the first reason a user's proposal waits is that it is one.
         decision = decisions.downgrade_to_approval(decision, USER_PROPOSAL, now, policy)
@@ -85,6 +87,8 @@ def initial_status(
     }
     if failure_seen is not None:
         fields["failureSeenAt"] = clock.format_time(failure_seen)
+    if trace:
+        fields["trace"] = dict(trace)
     if decision.phase == api.Phase.PENDING_APPROVAL:
         expires = decision.expires_at or now + dt.timedelta(seconds=policy.approval_ttl_seconds)
         fields["expiresAt"] = clock.format_time(expires)
@@ -139,4 +143,5 @@ class Decider:
             now,
             policy,
             failure_seen_at(errorevent),
+            incident_trace.for_remediation(rem, errorevent).to_status(),
         )
