@@ -15,6 +15,7 @@ ACTIONLINT_VERSION=v1.7.12
 HEY_VERSION=v0.1.4           # HTTP load generator for bench/api_latency.py (not part of the default set)
 ALERTMANAGER_VERSION=v0.28.1  # the notification tests' real Alertmanager (API v2)
 PROMETHEUS_VERSION=v0.316.0  # Prometheus 3.16 (its Go module numbers v3.x.y as v0.3xx.y): metrics and rule tests
+K8SGPT_VERSION=v0.4.36       # bench/compare/ only (not part of the default set)
 
 CACHE="${REMEDIATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-remediator}"
 BIN="$CACHE/bin"
@@ -130,6 +131,19 @@ build_prometheus() {
   for n in prometheus promtool; do install_plain "$n" "github.com/prometheus/prometheus/cmd/$n" "$PROMETHEUS_VERSION"; done
 }
 
+# k8sgpt's go.mod has replace directives, so `go install pkg@version` refuses it: build in a copy of
+# its module directory, where its own go.mod decides every dependency version.
+build_k8sgpt() {
+  have k8sgpt "$K8SGPT_VERSION" || {
+    building "k8sgpt $K8SGPT_VERSION"
+    local dir="$CACHE/src/k8sgpt" src v=$K8SGPT_VERSION
+    src=$(go mod download -json "github.com/k8sgpt-ai/k8sgpt@$v" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+    rm -rf "$dir"; mkdir -p "$(dirname "$dir")"; cp -r "$src" "$dir"; chmod -R u+w "$dir"
+    (cd "$dir" && go build -trimpath -ldflags "-s -w -X main.version=$v" -o "$BIN/k8sgpt-$v" .)
+  }
+  link k8sgpt "$K8SGPT_VERSION"
+}
+
 build_one() {
   case $1 in
     kubernetes) build_kubernetes ;;
@@ -143,6 +157,7 @@ build_one() {
     hey) install_plain hey github.com/rakyll/hey "$HEY_VERSION" ;;
     alertmanager) install_plain alertmanager github.com/prometheus/alertmanager/cmd/alertmanager "$ALERTMANAGER_VERSION" ;;
     prometheus) build_prometheus ;;
+    k8sgpt) build_k8sgpt ;;
     *) echo "unknown tool: $1" >&2; exit 2 ;;
   esac
 }
