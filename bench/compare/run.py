@@ -26,6 +26,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +47,7 @@ RESULTS = REPO / "bench" / "results" / "compare_k8sgpt.json"
 BUILD = REPO / "hack" / "build-tools.sh"
 POLICY_NAMESPACE = "compare-system"
 LABEL = "bench.remediator.dev/compare"
+POD = ("Pod",)
 FINAL = {str(p) for p in api.FINAL_PHASES}
 
 
@@ -202,6 +204,7 @@ class K8sgpt:
         self.binary, self.kubeconfig, self.home = binary, kubeconfig, home
         self.runs: list[tuple[float, float, Analysis]] = []  # (started, finished, analysis)
         self.failures: list[str] = []
+        self.last_raw = b""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -232,6 +235,7 @@ class K8sgpt:
         )
         if out.returncode != 0:
             raise RuntimeError(f"k8sgpt exited {out.returncode}: {out.stderr.decode(errors='replace')[-500:]}")
+        self.last_raw = out.stdout
         return parse(out.stdout)
 
     def start(self, namespace: str) -> None:
@@ -257,10 +261,12 @@ class K8sgpt:
         if self._thread is not None:
             self._thread.join(timeout=70)
 
-    def first_detection(self, namespace: str, workload: str, after: float) -> tuple[float, Analysis] | None:
-        """The first run begun after the failure was triggered that reports the workload."""
+    def first_detection(
+        self, namespace: str, workload: str, after: float, kinds: tuple[str, ...] = ()
+    ) -> tuple[float, Analysis] | None:
+        """The first run begun after the failure was triggered that reports the workload (on one of `kinds`)."""
         for started, finished, result in list(self.runs):
-            if started >= after and result.about(namespace, workload):
+            if started >= after and any(not kinds or f.kind in kinds for f in result.about(namespace, workload)):
                 return finished, result
         return None
 
@@ -348,11 +354,18 @@ def _phase(rem: dict[str, Any]) -> str:
 
 
 def run_scenario(
-    sc: Scenario, *, demo: Demo, kube: client.ApiClient, seen: Observed, gpt: K8sgpt, approver: str, timeout: float
+    sc: Scenario,
+    *,
+    demo: Demo,
+    kube: client.ApiClient,
+    seen: Observed,
+    gpt: K8sgpt,
+    approver: str,
+    timeout: float,
+    raw: Path,
 ) -> dict[str, Any]:
     core, apps, custom = client.CoreV1Api(kube), client.AppsV1Api(kube), client.CustomObjectsApi(kube)
     ns = sc.namespace
-    demo.kubectl("create", "namespace", ns)
     gpt.start(ns)
 
     def arm() -> float:
@@ -377,12 +390,15 @@ def run_scenario(
             fail_pod(kube, ns, _ready_pods(core, ns)[0].metadata.name, "probe")
 
     def both_detected() -> bool:
-        return ns in seen.remediations and gpt.first_detection(ns, "app", trigger) is not None
+        return ns in seen.remediations and gpt.first_detection(ns, "app", trigger, POD) is not None
 
     _wait(both_detected, timeout, step=0.1)
     fail_at = seen.failing.get(ns)
     ours_at = seen.remediations.get(ns)
-    gpt_hit = gpt.first_detection(ns, "app", trigger)
+    # k8sgpt's Deployment analyzer flags any Deployment whose replicas are not available yet, a healthy
+    # rollout in progress too: the failure counts as reported once a Pod result names it.
+    gpt_hit = gpt.first_detection(ns, "app", trigger, POD)
+    gpt_any = gpt.first_detection(ns, "app", trigger)
     # Let the proposal settle (classified, decided) before counting results and approving.
     rem = _wait(
         lambda: next(
@@ -394,6 +410,9 @@ def run_scenario(
     time.sleep(2)  # two more k8sgpt runs on the settled state
     gpt_last = gpt.last()
     gpt_results = gpt_last.in_namespace(ns) if gpt_last else ()
+    gpt_on_workload = gpt_last.about(ns, "app") if gpt_last else ()
+    raw.mkdir(parents=True, exist_ok=True)
+    (raw / f"k8sgpt-{sc.name}.json").write_bytes(gpt.last_raw)
     rems, events = _custom(custom, ns, "remediations"), _custom(custom, ns, "errorevents")
 
     ours: dict[str, Any] = {
@@ -436,15 +455,18 @@ def run_scenario(
             ours["verdict"] = _phase(final)
             ours["outcome"] = ((status.get("outcome") or {}).get("message") or status.get("message") or "")[:160]
         changes = ours["action"] != "notify"
-        healthy = bool(_wait(lambda: _healthy(apps, core, ns), 20, step=0.5))
+        healthy = ours["verdict"] == "Succeeded" and bool(_wait(lambda: _healthy(apps, core, ns), 20, step=0.5))
         ours["fixed"] = bool(final is not None and _phase(final) == "Succeeded" and changes and healthy)
         ours["healthy_after"] = healthy
     gpt.stop()
     theirs = {
         "detected": gpt_hit is not None,
         "seconds": round(gpt_hit[0] - fail_at, 3) if gpt_hit and fail_at else None,
+        "first_any_result_seconds": round(gpt_any[0] - fail_at, 3) if gpt_any and fail_at else None,
         "results": len(gpt_results),
-        "kinds": sorted({f.kind for f in gpt_results}),
+        "results_on_workload": len(gpt_on_workload),
+        "pod_results": sum(f.kind == "Pod" for f in gpt_on_workload),
+        "kinds": dict(sorted(Counter(f.kind for f in gpt_results).items())),
         "texts": sorted({t for f in gpt_results for t in f.texts})[:6],
         "action": None,  # its output has no action field; `--explain` (an AI backend) would add prose only
         "fixed": False,
@@ -488,7 +510,7 @@ def table(rows: list[dict[str, Any]]) -> str:
                 "yes" if o["fixed"] else "no",
                 "yes" if k["detected"] else "no",
                 _seconds(k["seconds"]),
-                f"{k['results']} ({', '.join(k['kinds'])})" if k["kinds"] else "0",
+                f"{k['results']} ({', '.join(f'{n} {kind}' for kind, n in k['kinds'].items())})" if k["kinds"] else "0",
                 "none",
                 "no",
             ]
@@ -552,6 +574,8 @@ def main() -> int:
         )
         kube = config.new_client_from_config(str(kubeconfig))
         approver = demo.kubectl("auth", "whoami", "-o", "jsonpath={.status.userInfo.username}").strip()
+        for sc in chosen:  # before the operator starts: it serves (and peers in) exactly these namespaces
+            demo.kubectl("create", "namespace", sc.namespace)
         operator = _start_operator(kubeconfig, [s.namespace for s in chosen], work / "operator.log")
         seen = Observed()
 
@@ -581,7 +605,9 @@ def main() -> int:
         (work / "k8sgpt").mkdir()
         for sc in chosen:
             print(f"== {sc.name}: {sc.what}", flush=True)
-            row = run_scenario(sc, demo=demo, kube=kube, seen=seen, gpt=gpt, approver=approver, timeout=args.timeout)
+            row = run_scenario(
+                sc, demo=demo, kube=kube, seen=seen, gpt=gpt, approver=approver, timeout=args.timeout, raw=work / "raw"
+            )
             print(json.dumps(row), flush=True)
             rows.append(row)
     finally:
@@ -606,7 +632,7 @@ def main() -> int:
     print(table(rows))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {RESULTS}")
+    print(f"wrote {RESULTS} (k8sgpt's last output per scenario: {work / 'raw'})")
     return 0
 
 
