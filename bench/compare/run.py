@@ -619,6 +619,7 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 operator.kill()
         cluster.down()
+        shutil.rmtree(work / "cluster", ignore_errors=True)  # etcd data and certificates; raw/ and the log stay
     version = subprocess.run([str(gpt_bin), "version"], capture_output=True, text=True, check=False).stdout.strip()
     result = {
         "scenarios": rows,

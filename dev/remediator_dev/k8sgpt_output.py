@@ -35,11 +35,13 @@ class Analysis:
         return tuple(f for f in self.findings if f.namespace == namespace)
 
     def about(self, namespace: str, workload: str) -> tuple[Finding, ...]:
-        """The findings on one workload: its own object, its ReplicaSets and Pods (by parent or by name prefix)."""
+        """The findings on one workload: its own object, and its ReplicaSets and Pods: by their parent when k8sgpt
+        names one, else by the controller's name prefix (`web-7d9f-x` of Deployment `web`)."""
         return tuple(
             f
             for f in self.in_namespace(namespace)
-            if f.name == workload or f.name.startswith(f"{workload}-") or _parent_name(f.parent) == workload
+            if f.name == workload
+            or (_parent_name(f.parent) == workload if f.parent else f.name.startswith(f"{workload}-"))
         )
 
 
