@@ -1,9 +1,9 @@
 """kube-remediator side by side with k8sgpt (rule analyzers only, no AI backend) on the same failures.
 
-    .venv/bin/python bench/compare/run.py [--scenarios crashloop,oom,...] [--timeout 60]
+    .venv/bin/python bench/compare/run.py [--runs 3] [--scenarios crashloop,oom,...] [--timeout 60]
 
 Builds nothing but k8sgpt (hack/build-tools.sh k8sgpt, pinned there) and starts its own local control plane
-in a temporary directory (stopped at the end), the operator as its own process, and one namespace per
+in a temporary directory for each run (stopped at its end), the operator as its own process, and one namespace per
 scenario. For each scenario and tool: detected or not, seconds from the failure (a bare watch seeing the
 first failing Pod) to the tool's output, how many results it gives (our ErrorEvents and Remediations;
 k8sgpt's per-object results), and whether its proposal fixes the failure. Ours is checked by approving the
@@ -495,60 +495,84 @@ def _seconds(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f} s"
 
 
-def table(rows: list[dict[str, Any]]) -> str:
+def summarize(runs: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Per scenario over all runs: how often each tool reported it, median seconds, results, actions, fixes."""
     out = []
-    for r in rows:
-        o, k = r["ours"], r["k8sgpt"]
-        ours_action = f"{o['action']} -> {o['verdict'] or o['phase'] or '?'}" if o["action"] else "-"
-        out.append(
+    for name in dict.fromkeys(r["scenario"] for rows in runs for r in rows):
+        rows = [r for rs in runs for r in rs if r["scenario"] == name]
+        entry: dict[str, Any] = {"scenario": name, "what": rows[0]["what"], "runs": len(rows)}
+        for tool in ("ours", "k8sgpt"):
+            sides = [r[tool] for r in rows]
+            seconds = [s["seconds"] for s in sides if s["seconds"] is not None]
+            entry[tool] = {
+                "detected": sum(s["detected"] for s in sides),
+                "seconds_median": _median(seconds),
+                "seconds_max": max(seconds) if seconds else None,
+                "results": sorted({s["results"] for s in sides}),
+                "fixed": sum(s["fixed"] for s in sides),
+            }
+        entry["ours"]["errorevents"] = sorted({r["ours"]["errorevents"] for r in rows})
+        entry["ours"]["actions"] = dict(
+            Counter(f"{r['ours']['action']} -> {r['ours']['verdict'] or r['ours']['phase']}" for r in rows)
+        )
+        entry["k8sgpt"]["pod_results"] = sorted({r["k8sgpt"]["pod_results"] for r in rows})
+        entry["k8sgpt"]["analyze_seconds_median"] = _median(
+            [r["k8sgpt"]["run_seconds_median"] for r in rows if r["k8sgpt"]["run_seconds_median"] is not None]
+        )
+        entry["k8sgpt"]["kinds"] = sorted({k for r in rows for k in r["k8sgpt"]["kinds"]})
+        out.append(entry)
+    return out
+
+
+def _values(values: list[int]) -> str:
+    return "/".join(str(v) for v in values)
+
+
+def table(summary: list[dict[str, Any]]) -> str:
+    rows = []
+    for e in summary:
+        o, k, n = e["ours"], e["k8sgpt"], e["runs"]
+        actions = ", ".join(f"{a}{f' {c}/{n}' if c != n else ''}" for a, c in o["actions"].items())
+        rows.append(
             [
-                r["scenario"],
-                "yes" if o["detected"] else "no",
-                _seconds(o["seconds"]),
-                f"{o['results']} ({o['errorevents']} ErrorEvent)",
-                ours_action,
-                "yes" if o["fixed"] else "no",
-                "yes" if k["detected"] else "no",
-                _seconds(k["seconds"]),
-                f"{k['results']} ({', '.join(f'{n} {kind}' for kind, n in k['kinds'].items())})" if k["kinds"] else "0",
+                e["scenario"],
+                f"{o['detected']}/{n}",
+                _seconds(o["seconds_median"]),
+                f"{_values(o['results'])} Remediation, {_values(o['errorevents'])} ErrorEvent",
+                actions,
+                f"{o['fixed']}/{n}",
+                f"{k['detected']}/{n}",
+                _seconds(k["seconds_median"]),
+                f"{_values(k['results'])} ({_values(k['pod_results'])} Pod)",
                 "none",
-                "no",
+                f"{k['fixed']}/{n}",
             ]
         )
     return format_table(
         [
             "scenario",
             "ours",
-            "ours t",
+            "ours t (median)",
             "ours results",
             "ours action -> verdict",
             "fixed",
             "k8sgpt",
-            "k8sgpt t",
+            "k8sgpt t (median)",
             "k8sgpt results",
             "k8sgpt action",
             "fixed",
         ],
-        out,
+        rows,
     )
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    names = [s.name for s in _scenarios()]
-    parser.add_argument("--scenarios", default=",".join(names), help=f"comma-separated subset of {','.join(names)}")
-    parser.add_argument("--timeout", type=float, default=60, help="seconds each tool gets to report a failure")
-    args = parser.parse_args()
-    chosen = [s for s in _scenarios() if s.name in args.scenarios.split(",")]
-
-    gpt_bin = _k8sgpt_binary()
-    work = Path(tempfile.mkdtemp(prefix="remediator-compare-"))
+def one_run(chosen: list[Scenario], gpt_bin: Path, timeout: float, work: Path) -> list[dict[str, Any]]:
+    """Every chosen scenario once, on a fresh local control plane with a fresh operator."""
+    work.mkdir(parents=True)
     cluster = DevCluster(work / "cluster")
     operator: subprocess.Popen[bytes] | None = None
     stop = threading.Event()
     rows: list[dict[str, Any]] = []
-    load_before = os.getloadavg()
-    started = time.time()
     try:
         kubeconfig = cluster.up()
         demo = Demo(kubeconfig)
@@ -606,7 +630,7 @@ def main() -> int:
         for sc in chosen:
             print(f"== {sc.name}: {sc.what}", flush=True)
             row = run_scenario(
-                sc, demo=demo, kube=kube, seen=seen, gpt=gpt, approver=approver, timeout=args.timeout, raw=work / "raw"
+                sc, demo=demo, kube=kube, seen=seen, gpt=gpt, approver=approver, timeout=timeout, raw=work / "raw"
             )
             print(json.dumps(row), flush=True)
             rows.append(row)
@@ -620,20 +644,43 @@ def main() -> int:
                 operator.kill()
         cluster.down()
         shutil.rmtree(work / "cluster", ignore_errors=True)  # etcd data and certificates; raw/ and the log stay
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    names = [s.name for s in _scenarios()]
+    parser.add_argument("--scenarios", default=",".join(names), help=f"comma-separated subset of {','.join(names)}")
+    parser.add_argument("--runs", type=int, default=3, help="runs, each on a fresh control plane and operator")
+    parser.add_argument("--timeout", type=float, default=60, help="seconds each tool gets to report a failure")
+    args = parser.parse_args()
+    chosen = [s for s in _scenarios() if s.name in args.scenarios.split(",")]
+
+    gpt_bin = _k8sgpt_binary()
+    work = Path(tempfile.mkdtemp(prefix="remediator-compare-"))
+    load_before = os.getloadavg()
+    started = time.time()
+    runs = []
+    for i in range(args.runs):
+        print(f"==== run {i + 1}/{args.runs}", flush=True)
+        runs.append(one_run(chosen, gpt_bin, args.timeout, work / f"run-{i + 1}"))
     version = subprocess.run([str(gpt_bin), "version"], capture_output=True, text=True, check=False).stdout.strip()
+    summary = summarize(runs)
+    command = "bench/compare/run.py" + (f" --scenarios {args.scenarios}" if len(chosen) != len(names) else "")
     result = {
-        "scenarios": rows,
+        "summary": summary,
+        "runs": runs,
         "k8sgpt": {"version": version, "command": "k8sgpt analyze --output json --namespace NS (no --explain)"},
         "machine": f"{platform.machine()} {os.cpu_count()} cores",
         "load_average_1m": {"before": round(load_before[0], 2), "after": round(os.getloadavg()[0], 2)},
         "seconds": round(time.time() - started),
         "date": time.strftime("%Y-%m-%d"),
-        "command": "bench/compare/run.py" + (f" --scenarios {args.scenarios}" if len(chosen) != len(names) else ""),
+        "command": command + (f" --runs {args.runs}" if args.runs != 3 else ""),
     }
-    print(table(rows))
+    print(table(summary))
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {RESULTS} (k8sgpt's last output per scenario: {work / 'raw'})")
+    print(f"wrote {RESULTS} (k8sgpt's last output per scenario and run: {work}/run-*/raw)")
     return 0
 
 
