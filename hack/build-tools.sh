@@ -17,6 +17,7 @@ ALERTMANAGER_VERSION=v0.28.1  # the notification tests' real Alertmanager (API v
 PROMETHEUS_VERSION=v0.316.0  # Prometheus 3.16 (its Go module numbers v3.x.y as v0.3xx.y): metrics and rule tests
 OTELCOL_VERSION=v0.161.0     # OpenTelemetry Collector (core v0.161.0 goes with v1.67.0; contrib's file exporter): traces
 OTELCOL_STABLE_VERSION=v1.67.0
+K8SGPT_VERSION=v0.4.36       # bench/compare/ only (not part of the default set)
 
 CACHE="${REMEDIATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kube-remediator}"
 BIN="$CACHE/bin"
@@ -162,6 +163,19 @@ EOF
   link otelcol "$OTELCOL_VERSION"
 }
 
+# k8sgpt's go.mod has replace directives, so `go install pkg@version` refuses it: build in a copy of
+# its module directory, where its own go.mod decides every dependency version.
+build_k8sgpt() {
+  have k8sgpt "$K8SGPT_VERSION" || {
+    building "k8sgpt $K8SGPT_VERSION"
+    local dir="$CACHE/src/k8sgpt" src v=$K8SGPT_VERSION
+    src=$(go mod download -json "github.com/k8sgpt-ai/k8sgpt@$v" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+    rm -rf "$dir"; mkdir -p "$(dirname "$dir")"; cp -r "$src" "$dir"; chmod -R u+w "$dir"
+    (cd "$dir" && go build -trimpath -ldflags "-s -w -X main.version=$v" -o "$BIN/k8sgpt-$v" .)
+  }
+  link k8sgpt "$K8SGPT_VERSION"
+}
+
 build_one() {
   case $1 in
     kubernetes) build_kubernetes ;;
@@ -176,6 +190,7 @@ build_one() {
     alertmanager) install_plain alertmanager github.com/prometheus/alertmanager/cmd/alertmanager "$ALERTMANAGER_VERSION" ;;
     prometheus) build_prometheus ;;
     otelcol) build_otelcol ;;
+    k8sgpt) build_k8sgpt ;;
     *) echo "unknown tool: $1" >&2; exit 2 ;;
   esac
 }
