@@ -64,9 +64,17 @@ def _past(rem: dict[str, Any]) -> PastRemediation | None:
 
 
 def history(kube: Kube, ref: WorkloadRef, now: dt.datetime, *, exclude: str | None = None) -> History:
-    mine = [r for r in kube.remediations_for(ref) if r["metadata"]["name"] != exclude]
-    in_namespace = kube.list_cr(api.REMEDIATIONS, ref.namespace)
+    """Read fresh, never from a cache: one active Remediation per workload and the limits hold only on what
+    the API server has now. The namespace's list serves the workload's own history and the in-flight count."""
     everywhere = kube.list_cr(api.REMEDIATIONS)
+    in_namespace = [r for r in everywhere if r["metadata"].get("namespace") == ref.namespace]
+    mine = [
+        r
+        for r in in_namespace
+        if r["spec"]["target"]["name"] == ref.name
+        and r["spec"]["target"]["kind"] == ref.kind
+        and r["metadata"]["name"] != exclude
+    ]
     minute_ago = now - dt.timedelta(minutes=1)
     return History(
         workload=tuple(p for r in mine if (p := _past(r)) is not None),
