@@ -122,9 +122,16 @@ class Intake:
             return self._count_again(failure, workload, target, fingerprint, existing)
 
     def _create(
-        self, failure: Failure, workload: WorkloadRef, target: WorkloadEntry, fingerprint: str, name: str
+        self,
+        failure: Failure,
+        workload: WorkloadRef,
+        target: WorkloadEntry,
+        fingerprint: str,
+        name: str,
+        replaced: str | None = None,
     ) -> str | None:
-        """Create the ErrorEvent; the log tail is read here, once per incident (not for every Pod of it)."""
+        """Create the ErrorEvent; the log tail is read here, once per incident (not for every Pod of it).
+        `replaced`: the uid of the settled ErrorEvent just deleted to make room for this one."""
         ns = failure.namespace
         spec = detect.errorevent_spec(failure, workload)
         if failure.kind_family in _LOG_FAMILIES:
@@ -163,6 +170,11 @@ class Intake:
                 return None
             self.cluster.remember(created)
             return name
+        if replaced is not None:  # never delete twice in a row: count on a newer one, or leave the old one go
+            if existing.uid == replaced:
+                return None  # still terminating: the next occurrence creates it
+            self.counts.add(ns, name)
+            return name
         return self._count_again(failure, workload, target, fingerprint, existing)
 
     def _count_again(
@@ -180,6 +192,6 @@ class Intake:
             # A new occurrence long after the last one was dealt with: a fresh ErrorEvent, classified anew.
             self.kube.delete_cr(api.ERROREVENTS, ns, name, existing.uid)
             self.cluster.forget(ns, name)
-            return self._create(failure, workload, target, fingerprint, name)
+            return self._create(failure, workload, target, fingerprint, name, replaced=existing.uid)
         self.counts.add(ns, name)
         return name

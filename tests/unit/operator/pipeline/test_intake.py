@@ -174,3 +174,37 @@ def test_an_errorevent_the_cache_missed_is_read_after_the_409_and_counted() -> N
     w.counts.flush()
     assert w.errorevents_now()[0]["spec"]["count"] == 3
     assert w.kube.requests["create"] == 1 and w.kube.requests["get_cr"] == 1
+
+
+def _settle_long_ago(w: World) -> dict[str, Any]:
+    (ee,) = w.errorevents_now()
+    ee["spec"]["lastSeen"] = "2020-01-01T00:00:00Z"
+    ee["status"] = {"phase": "Resolved"}
+    w.errorevents[(NS, ee["metadata"]["name"])] = [facts.errorevent_entry(ee)]
+    return ee
+
+
+def test_a_failure_long_after_a_settled_errorevent_makes_a_fresh_one() -> None:
+    w = World()
+    w.namespace(NS)
+    w.workload("web")
+    w.intake.on_pod(_crashing_pod("web-abc-0", "web-abc"))
+    old = _settle_long_ago(w)
+    old["metadata"]["uid"] = "u-old"
+    w.errorevents[(NS, old["metadata"]["name"])] = [facts.errorevent_entry(old)]
+    w.intake.on_pod(_crashing_pod("web-abc-1", "web-abc"))
+    (fresh,) = w.errorevents_now()
+    assert fresh["spec"]["count"] == 1 and fresh["spec"]["target"]["podName"] == "web-abc-1"
+    assert "status" not in fresh and fresh["metadata"]["uid"] != "u-old"  # a new object, classified anew
+    assert w.kube.requests["delete"] == 1 and w.kube.requests["create"] == 2
+
+
+def test_a_settled_errorevent_still_terminating_is_deleted_once_not_in_a_loop() -> None:
+    w = World()
+    w.namespace(NS)
+    w.workload("web")
+    w.intake.on_pod(_crashing_pod("web-abc-0", "web-abc"))
+    _settle_long_ago(w)
+    w.kube.delete_cr = lambda *args: None  # type: ignore[method-assign]  # a finalizer holds it
+    assert w.intake.on_pod(_crashing_pod("web-abc-1", "web-abc")) == []
+    assert w.kube.requests["create"] == 2 and w.kube.requests["get_cr"] == 1
