@@ -75,7 +75,13 @@ class Runtime:
             holder=holder,
             intake=Intake(kube, policies, settings, cluster, counts),
             triage=Triage(
-                kube, holder, policies, locks, learning.corrections if learning.store else None, observers=observers
+                kube,
+                holder,
+                policies,
+                locks,
+                learning.corrections if learning.store else None,
+                observers=observers,
+                cluster=cluster,
             ),
             reconciler=reconciler,
             recorder=recorder,

@@ -21,6 +21,7 @@ from remediator.domain.evidence import dependency_named
 from remediator.domain.policy import Policy
 from remediator.domain.types import Classification, WorkloadRef
 from remediator.locks import KeyedLocks
+from remediator.pipeline.cluster_view import ClusterView
 from remediator.pipeline.facts import history, workload_facts
 from remediator.pipeline.policies import PolicySource
 from remediator.pipeline.remediation.decision import failure_seen_at, initial_status, requesters
@@ -66,8 +67,10 @@ class Triage:
         rem_locks: KeyedLocks | None = None,
         corrections: Corrections | None = None,
         observers: Sequence[TransitionObserver] = (),
+        cluster: ClusterView | None = None,
     ) -> None:
         self.kube, self.classifier, self.policies = kube, classifier, policies
+        self.cluster = cluster  # the watch's caches (the namespace's opt-out); None: read with GETs
         self.corrections = corrections  # None: no feedback store configured
         # shared with the Reconciler: one writer per Remediation (not `or`: an empty KeyedLocks is falsy)
         self.rem_locks = rem_locks if rem_locks is not None else KeyedLocks()
@@ -147,7 +150,8 @@ class Triage:
         feedback = self._feedback(ns, spec, classification)
         if feedback is not None:
             classification = feedback.classification
-        facts, workload = workload_facts(self.kube, ref)
+        opted_out = self.cluster.namespace_opted_out if self.cluster is not None else None
+        facts, workload = workload_facts(self.kube, ref, opted_out)
         policy = self.policies.for_namespace(ns)
         now = clock.now()
         decision = decisions.decide(
