@@ -203,6 +203,12 @@ def errorevents_cached(body: kopf.Body, **_: Any) -> dict[tuple[str, str], clust
     return {_key(body): cluster_facts.errorevent_entry(body)}
 
 
+@kopf.index(GROUP, VERSION, api.POLICIES)
+def policies_cached(body: kopf.Body, **_: Any) -> dict[str, tuple[str, dict[str, Any]]]:
+    """RemediationPolicies by namespace: PolicySource reads them here, not with a GET and a LIST per namespace."""
+    return {str(body.metadata.namespace or ""): (str(body.metadata.name), dict(body.get("spec") or {}))}
+
+
 def _intake_caches(indexes: dict[str, Any]) -> Caches:
     return Caches(
         namespaces=indexes["namespaces_cached"],
@@ -213,6 +219,7 @@ def _intake_caches(indexes: dict[str, Any]) -> Caches:
             "DaemonSet": indexes["daemonsets_cached"],
         },
         errorevents=indexes["errorevents_cached"],
+        policies=indexes["policies_cached"],
     )
 
 

@@ -49,6 +49,8 @@ class Runtime:
         """Wire the pipeline and the learning loop; they meet only here (the reconciler's on_final hook).
         `caches`: kopf's indexes of what intake reads (without them, intake reads with GETs)."""
         policies = PolicySource(kube, settings)
+        if caches is not None and caches.policies is not None:
+            policies.bind(caches.policies)
         cluster = ClusterView(kube, caches)
         counts = Counts(kube, cluster)
         holder = ModelHolder(Classifier.load(settings.model_path))

@@ -36,6 +36,7 @@ class Caches:
     replicasets: Index[ReplicaSetEntry] = field(default_factory=dict)
     workloads: Mapping[str, Index[WorkloadEntry]] = field(default_factory=dict)  # by kind
     errorevents: Index[ErrorEventEntry] = field(default_factory=dict)
+    policies: Index[tuple[str, dict[str, Any]]] | None = None  # namespace -> (name, spec); None: read with GETs
 
 
 def _first(index: Index[T], key: Hashable) -> T | None:
