@@ -18,10 +18,11 @@ from urllib3.exceptions import HTTPError
 
 from remediator import api, metrics
 from remediator.adapters.kube import Kube, api_client
-from remediator.domain import clock, inflight
+from remediator.domain import clock, cluster_facts, inflight
 from remediator.domain.shard import Shard, stale_finalizers
 from remediator.learning.feedback import pending_feedback
 from remediator.notifications.sender import outranked
+from remediator.pipeline.cluster_view import Caches
 from remediator.runtime import Runtime
 from remediator.settings import Settings, load
 
@@ -76,7 +77,7 @@ def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **kwargs: Any) -
 
     kube = Kube(api_client())
     kube.ensure_peering(opts.shard_peering, opts.namespaces)
-    memo.runtime = Runtime.build(opts, kube)
+    memo.runtime = Runtime.build(opts, kube, _intake_caches(kwargs))
     index = kwargs["remediations_pending_feedback"]
     notifying = kwargs["remediations_notifying"]
     priority = settings.peering.priority
@@ -193,6 +194,63 @@ def remediations_notifying(body: kopf.Body, memo: kopf.Memo, **_: Any) -> dict[N
     runtime: Runtime | None = getattr(memo, "runtime", None)
     notifier = runtime.notifier if runtime is not None else None
     return {None: dict(body)} if notifier is not None and notifier.wanted(dict(body)) else {}
+
+
+# -- intake caches: what a failing Pod needs of the cluster, kept by the watch (pipeline/cluster_view.py) --------
+# Small entries (domain/cluster_facts.py), never whole objects. A miss is read with a GET and counted.
+def _key(body: kopf.Body) -> tuple[str, str]:
+    return str(body.metadata.namespace or ""), str(body.metadata.name)
+
+
+@kopf.index("", "v1", "namespaces", when=in_shard)
+def namespaces_cached(body: kopf.Body, **_: Any) -> dict[str, cluster_facts.NamespaceEntry]:
+    return {str(body.metadata.name): cluster_facts.namespace_entry(body)}
+
+
+@kopf.index("apps", "v1", "replicasets", when=in_shard)
+def replicasets_cached(body: kopf.Body, **_: Any) -> dict[tuple[str, str], cluster_facts.ReplicaSetEntry]:
+    return {_key(body): cluster_facts.replicaset_entry(body)}
+
+
+@kopf.index("apps", "v1", "deployments", when=in_shard)
+def deployments_cached(body: kopf.Body, **_: Any) -> dict[tuple[str, str], cluster_facts.WorkloadEntry]:
+    return {_key(body): cluster_facts.workload_entry(body, "Deployment")}
+
+
+@kopf.index("apps", "v1", "statefulsets", when=in_shard)
+def statefulsets_cached(body: kopf.Body, **_: Any) -> dict[tuple[str, str], cluster_facts.WorkloadEntry]:
+    return {_key(body): cluster_facts.workload_entry(body, "StatefulSet")}
+
+
+@kopf.index("apps", "v1", "daemonsets", when=in_shard)
+def daemonsets_cached(body: kopf.Body, **_: Any) -> dict[tuple[str, str], cluster_facts.WorkloadEntry]:
+    return {_key(body): cluster_facts.workload_entry(body, "DaemonSet")}
+
+
+@kopf.index(GROUP, VERSION, api.ERROREVENTS, when=in_shard)
+def errorevents_cached(body: kopf.Body, **_: Any) -> dict[tuple[str, str], cluster_facts.ErrorEventEntry]:
+    return {_key(body): cluster_facts.errorevent_entry(body)}
+
+
+# Not shard-filtered: every shard reads the cluster-default policy in --policy-namespace.
+@kopf.index(GROUP, VERSION, api.POLICIES)
+def policies_cached(body: kopf.Body, **_: Any) -> dict[str, tuple[str, dict[str, Any]]]:
+    """RemediationPolicies by namespace: PolicySource reads them here, not with a GET and a LIST per namespace."""
+    return {str(body.metadata.namespace or ""): (str(body.metadata.name), dict(body.get("spec") or {}))}
+
+
+def _intake_caches(indexes: dict[str, Any]) -> Caches:
+    return Caches(
+        namespaces=indexes["namespaces_cached"],
+        replicasets=indexes["replicasets_cached"],
+        workloads={
+            "Deployment": indexes["deployments_cached"],
+            "StatefulSet": indexes["statefulsets_cached"],
+            "DaemonSet": indexes["daemonsets_cached"],
+        },
+        errorevents=indexes["errorevents_cached"],
+        policies=indexes["policies_cached"],
+    )
 
 
 # -- cluster watch: failures become ErrorEvents ------------------------------------------------------------

@@ -40,7 +40,22 @@ DECISION_LATENCY = Histogram(
     "From an ErrorEvent's creation to its Remediation's decision",
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60),
 )
-API_ERRORS = Counter("remediator_api_errors_total", "Errors talking to the API server", ["operation", "code"])
+API_ERRORS = Counter(
+    "remediator_api_errors_total",
+    "Errors talking to the API server, by operation and code (not the answers a call expects, such as 409 on a "
+    "create-if-absent or the 400 of a log not written yet)",
+    ["operation", "code"],
+)
+KUBE_REQUESTS = Counter(
+    "remediator_kube_requests_total",
+    "Requests the operator's Kubernetes adapter sent, by verb (as the API server's audit log names them) and resource",
+    ["verb", "resource"],
+)
+CACHE_MISSES = Counter(
+    "remediator_cache_misses_total",
+    "Reads the watch-kept caches could not answer, so a GET went to the API server instead, by resource",
+    ["resource"],
+)
 FEEDBACK = Counter("remediator_feedback_total", "Feedback records written to the store, by label", ["label"])
 NOTIFICATIONS = Counter(
     "remediator_notifications_total", "Notifications a sink took, by sink, alert and state", ["sink", "alert", "state"]
@@ -116,6 +131,8 @@ ACTING = Gauge("remediator_acting", "1 when this replica is the acting one (kopf
 
 # The first word of every feedback store call (adapters/store.py), its errors' operation label.
 STORE_OPERATIONS = ("create", "write", "read", "count", "purge")
+# What intake reads from the watch-kept caches (pipeline/cluster_view.py), the cache-miss counter's labels.
+CACHED_RESOURCES = ("namespaces", "replicasets", "deployments", "statefulsets", "daemonsets", "errorevents")
 # Decisions that leave the choice to a human because of the model itself (the model-quality dashboard).
 ABSTENTION_REASONS = ("BelowThreshold", "UnfamiliarInput", "NotCorroborated")
 
@@ -143,6 +160,8 @@ def _start_known_series() -> None:
         MODEL_SWAPS.labels(result=result)
     for operation in STORE_OPERATIONS:
         STORE_ERRORS.labels(operation=operation)
+    for resource in CACHED_RESOURCES:
+        CACHE_MISSES.labels(resource=resource)
 
 
 _start_known_series()

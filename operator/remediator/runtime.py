@@ -15,6 +15,8 @@ from remediator.learning.modelswap import ModelHolder
 from remediator.learning.recorder import CachedGuard, FeedbackRecorder
 from remediator.locks import KeyedLocks
 from remediator.notifications.sender import Notifier
+from remediator.pipeline.cluster_view import Caches, ClusterView
+from remediator.pipeline.counts import Counts
 from remediator.pipeline.intake import Intake
 from remediator.pipeline.policies import PolicySource
 from remediator.pipeline.remediation import Reconciler
@@ -40,14 +42,20 @@ class Runtime:
     recorder: FeedbackRecorder
     learning: Learning
     policies: PolicySource
+    counts: Counts | None = None
     notifier: Notifier | None = None
     audit: CloudWatchLogsWriter | None = None
     tracing: Tracing | None = None
 
     @classmethod
-    def build(cls, settings: Settings, kube: Kube) -> Runtime:
-        """Wire the pipeline and the learning loop; they meet only here (the reconciler's on_final hook)."""
+    def build(cls, settings: Settings, kube: Kube, caches: Caches | None = None) -> Runtime:
+        """Wire the pipeline and the learning loop; they meet only here (the reconciler's on_final hook).
+        `caches`: kopf's indexes of what intake reads (without them, intake reads with GETs)."""
         policies = PolicySource(kube, settings)
+        if caches is not None and caches.policies is not None:
+            policies.bind(caches.policies)
+        cluster = ClusterView(kube, caches)
+        counts = Counts(kube, cluster)
         holder = ModelHolder(Classifier.load(settings.model_path))
         learning = Learning.configure(settings, kube, holder)
         locks = KeyedLocks()  # one per Remediation, shared, so feedback and phase changes never race
@@ -80,7 +88,7 @@ class Runtime:
             settings=settings,
             kube=kube,
             holder=holder,
-            intake=Intake(kube, policies, settings),
+            intake=Intake(kube, policies, settings, cluster, counts),
             triage=Triage(
                 kube,
                 holder,
@@ -89,11 +97,13 @@ class Runtime:
                 learning.corrections if learning.store else None,
                 observers=observers,
                 on_triaged=traces.triaged if traces is not None else None,
+                cluster=cluster,
             ),
             reconciler=reconciler,
             recorder=recorder,
             learning=learning,
             policies=policies,
+            counts=counts,
             notifier=Notifier.configure(settings, kube, locks),
             audit=audit,
             tracing=tracing,
@@ -107,6 +117,8 @@ class Runtime:
     ) -> None:
         if self.audit is not None:
             self.audit.start()
+        if self.counts is not None:
+            self.counts.start()
         self.learning.start(pending_feedback, self.recorder.flush)
         if self.notifier is not None and notifying is not None:
             self.notifier.start(notifying, acting)
@@ -120,6 +132,8 @@ class Runtime:
         )
 
     def stop(self) -> None:
+        if self.counts is not None:  # the increments of the last interval are written, not lost
+            self.counts.stop()
         self.learning.stop()
         if self.notifier is not None:
             self.notifier.stop()

@@ -135,6 +135,8 @@ ALLOWED = [
     ("get", "pods"), ("watch", "pods"), ("get", "pods/log"), ("create", "pods/eviction"),
     ("create", "events"), ("get", "namespaces"), ("patch", "deployments.apps"), ("patch", "statefulsets.apps"),
     ("list", "replicasets.apps"), ("list", "horizontalpodautoscalers.autoscaling"), ("patch", "configmaps"),
+    ("watch", "replicasets.apps"), ("watch", "deployments.apps"), ("watch", "daemonsets.apps"),
+    ("watch", "namespaces"),
     ("list", "pods.metrics.k8s.io"),
     ("create", "errorevents.remediator.dev"), ("delete", "errorevents.remediator.dev"),
     ("patch", "remediations.remediator.dev/status"), ("list", "remediationpolicies.remediator.dev"),

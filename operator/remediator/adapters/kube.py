@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from kubernetes import client
 from kubernetes import config as kube_config
@@ -34,14 +35,55 @@ class NotFound(LookupError):
 
 
 @contextmanager
-def _api_errors(operation: str) -> Iterator[None]:
-    """Count every API error by operation, so /metrics shows when the API server is the problem."""
+def _api_errors(operation: str, expected: frozenset[int] = frozenset()) -> Iterator[None]:
+    """Count every API error by operation, so /metrics shows when the API server is the problem. A 404, and
+    the codes the caller names as an answer it expects (409 on a create-if-absent), are answers, not errors."""
     try:
         yield
     except ApiException as err:
-        if err.status != 404:
+        if err.status != 404 and err.status not in expected:
             metrics.API_ERRORS.labels(operation=operation, code=str(err.status)).inc()
         raise
+
+
+_VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+
+
+def request_labels(method: str, url: str, query: Any = None) -> tuple[str, str]:
+    """(verb, resource) of a request as the API server's audit log names them: a GET of a collection is a
+    list (a watch with watch=true), of one object a get; a subresource is "<resource>/<sub>" (pods/log)."""
+    path = urlsplit(url).path.strip("/").split("/")
+    # /api/v1/... or /apis/<group>/<version>/...
+    rest = path[2:] if path[:1] == ["api"] else path[3:] if path[:1] == ["apis"] else path
+    if len(rest) >= 3 and rest[0] == "namespaces":
+        rest = rest[2:]  # a namespaced resource: drop namespaces/<ns>
+    resource = rest[0] if rest else "unknown"
+    if len(rest) >= 3:
+        resource = f"{resource}/{rest[2]}"
+    if method != "GET":
+        verb = _VERBS.get(method, method.lower())
+    elif len(rest) >= 2:
+        verb = "get"
+    else:
+        watching = any(k == "watch" and str(v).lower() in ("true", "1") for k, v in (query or ()))
+        verb = "watch" if watching else "list"
+    return verb, resource
+
+
+def count_requests(api: client.ApiClient) -> client.ApiClient:
+    """Count every request sent through `api` in remediator_kube_requests_total (once per client)."""
+    if getattr(api, "_remediator_counted", False):
+        return api
+    send = api.request
+
+    def request(method: str, url: str, query_params: Any = None, *args: Any, **kwargs: Any) -> Any:
+        verb, resource = request_labels(method, url, query_params)
+        metrics.KUBE_REQUESTS.labels(verb=verb, resource=resource).inc()
+        return send(method, url, query_params, *args, **kwargs)
+
+    api.request = request
+    api._remediator_counted = True
+    return api
 
 
 class NoCluster(RuntimeError):
@@ -105,7 +147,7 @@ class Kube:
     """A thin, synchronous facade over the API calls the operator makes."""
 
     def __init__(self, api: client.ApiClient) -> None:
-        self.api = api
+        self.api = count_requests(api)
         self.core = client.CoreV1Api(api)
         self.apps = client.AppsV1Api(api)
         self.custom = client.CustomObjectsApi(api)
@@ -155,25 +197,6 @@ class Kube:
         return dict(meta.get("labels") or {}), dict(meta.get("annotations") or {})
 
     # -- workloads ---------------------------------------------------------------------------------------
-    def resolve_workload(self, namespace: str, pod: dict[str, Any]) -> WorkloadRef:
-        """The workload a Pod belongs to: Pod -> ReplicaSet -> Deployment, StatefulSet, DaemonSet, or the Pod."""
-        owner = _controller_owner(pod)
-        if owner is None:
-            return WorkloadRef("Pod", pod["metadata"]["name"], namespace)
-        kind, name = owner
-        if kind == "ReplicaSet":
-            try:
-                rs = self.get(WorkloadRef("ReplicaSet", name, namespace))
-            except NotFound:
-                return WorkloadRef("Pod", pod["metadata"]["name"], namespace)
-            rs_owner = _controller_owner(rs)
-            if rs_owner and rs_owner[0] == "Deployment":
-                return WorkloadRef("Deployment", rs_owner[1], namespace)
-            return WorkloadRef("Pod", pod["metadata"]["name"], namespace)
-        if kind in ("StatefulSet", "DaemonSet"):
-            return WorkloadRef(kind, name, namespace)
-        return WorkloadRef("Pod", pod["metadata"]["name"], namespace)
-
     def pods_of(self, workload: dict[str, Any]) -> list[dict[str, Any]]:
         meta = workload["metadata"]
         if workload.get("kind") == "Pod":
@@ -226,7 +249,8 @@ class Kube:
         if lines <= 0 or max_bytes <= 0:
             return ""
         try:
-            with _api_errors("logs"):
+            # 400: the container has not terminated yet, so there is no previous log; an answer, not an error.
+            with _api_errors("logs", expected=frozenset({400})):
                 text = self.core.read_namespaced_pod_log(
                     pod,
                     namespace,
@@ -304,22 +328,26 @@ class Kube:
     def create_cr(self, plural: str, namespace: str, body: dict[str, Any]) -> dict[str, Any] | None:
         """Create; None when an object of that name already exists (the caller decides what that means)."""
         try:
-            with _api_errors("create"):
+            with _api_errors("create", expected=frozenset({409})):
                 return dict(self.custom.create_namespaced_custom_object(GROUP, VERSION, namespace, plural, body))
         except ApiException as err:
             if err.status == 409:
                 return None
             raise
 
-    def patch_cr(self, plural: str, namespace: str, name: str, body: dict[str, Any]) -> dict[str, Any]:
-        with _api_errors("patch"):
+    def patch_cr(
+        self, plural: str, namespace: str, name: str, body: dict[str, Any], *, expect_conflict: bool = False
+    ) -> dict[str, Any]:
+        """Merge `body` into the object. `expect_conflict`: the body names a resourceVersion and the caller
+        re-reads and retries on 409, so a conflict is an answer, not an error."""
+        with _api_errors("patch", expected=frozenset({409}) if expect_conflict else frozenset()):
             return dict(self.custom.patch_namespaced_custom_object(GROUP, VERSION, namespace, plural, name, body))
 
     def delete_cr(self, plural: str, namespace: str, name: str, uid: str) -> None:
         """Delete only the object with this uid (a precondition), never a newer one of the same name."""
         body = client.V1DeleteOptions(preconditions=client.V1Preconditions(uid=uid))
         try:
-            with _api_errors("delete"):
+            with _api_errors("delete", expected=frozenset({409})):
                 self.custom.delete_namespaced_custom_object(GROUP, VERSION, namespace, plural, name, body=body)
         except ApiException as err:
             if err.status not in (404, 409):
@@ -352,7 +380,7 @@ class Kube:
         """kopf's peering object must exist before replicas can see each other (409: it already does)."""
         body: dict[str, Any] = {"apiVersion": "kopf.dev/v1", "metadata": {"name": name}}
         try:
-            with _api_errors("create"):
+            with _api_errors("create", expected=frozenset({409})):
                 if not namespaces:
                     self.custom.create_cluster_custom_object(
                         "kopf.dev", "v1", "clusterkopfpeerings", {**body, "kind": "ClusterKopfPeering"}
@@ -457,13 +485,6 @@ class Kube:
 def label_value(value: str) -> str:
     """A label value is at most 63 characters; names are up to 253, so long ones are cut (and re-checked)."""
     return value[:63].rstrip("-.")
-
-
-def _controller_owner(obj: dict[str, Any]) -> tuple[str, str] | None:
-    for owner in obj.get("metadata", {}).get("ownerReferences") or []:
-        if owner.get("controller"):
-            return str(owner["kind"]), str(owner["name"])
-    return None
 
 
 def owner_reference(obj: dict[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,7 @@ and fail-over: nothing of it lives in the operator's memory.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -22,13 +23,20 @@ from remediator.domain.types import WorkloadRef
 from remediator.domain.workload_state import replicas
 
 
-def workload_facts(kube: Kube, ref: WorkloadRef) -> tuple[WorkloadFacts, dict[str, Any] | None]:
+def workload_facts(
+    kube: Kube, ref: WorkloadRef, namespace_opted_out: Callable[[str], bool] | None = None
+) -> tuple[WorkloadFacts, dict[str, Any] | None]:
+    """The workload and its Pods, read fresh. `namespace_opted_out`: where the namespace's opt-out is read
+    (triage passes the watch's cache); without it, a GET (the check right before a change)."""
     try:
         obj = kube.get(ref)
     except NotFound:
         return WorkloadFacts(ref=ref, exists=False), None
     meta = obj.get("metadata", {})
-    ns_labels, ns_annotations = kube.namespace_annotations(ref.namespace)
+    if namespace_opted_out is not None:
+        ns_opted_out = namespace_opted_out(ref.namespace)
+    else:
+        ns_opted_out = opted_out(*kube.namespace_annotations(ref.namespace))
     obj.setdefault("kind", ref.kind)
     pods = [p for p in kube.pods_of(obj) if not p["metadata"].get("deletionTimestamp")]
     desired, ready, _ = replicas(ref.kind, obj)
@@ -42,7 +50,7 @@ def workload_facts(kube: Kube, ref: WorkloadRef) -> tuple[WorkloadFacts, dict[st
         has_hpa=ref.kind in ("Deployment", "StatefulSet") and kube.has_hpa(ref),
         gitops=is_gitops_managed(meta.get("labels"), meta.get("annotations")),
         opted_out=opted_out(meta.get("labels"), meta.get("annotations")),
-        namespace_opted_out=opted_out(ns_labels, ns_annotations),
+        namespace_opted_out=ns_opted_out,
         signals=observe(pods, now),
         rollout=rollout,
         saturation=saturation_of(pods, kube.pod_usage(obj)) if ref.kind in ("Deployment", "StatefulSet") else None,
@@ -66,8 +74,9 @@ def _past(rem: dict[str, Any]) -> PastRemediation | None:
 
 
 def history(kube: Kube, ref: WorkloadRef, now: dt.datetime, *, exclude: str | None = None) -> History:
-    """The workload's and its namespace's Remediations, from one LIST of the namespace. The cluster-wide count
-    of recent starts is left at 0: decide() reads it through decide_on_history only when it can matter."""
+    """The workload's and its namespace's Remediations, from one LIST of the namespace, read fresh, never from a
+    cache: one active Remediation per workload and the limits hold only on what the API server has now. The
+    cluster-wide count of recent starts is left at 0: decide_on_history reads it only when it can matter."""
     in_namespace = [r for r in kube.list_cr(api.REMEDIATIONS, ref.namespace) if r["metadata"]["name"] != exclude]
     mine = [
         r for r in in_namespace if r["spec"]["target"]["name"] == ref.name and r["spec"]["target"]["kind"] == ref.kind

@@ -9,11 +9,14 @@ import time
 from typing import Any
 
 from remediator import api, metrics
-from remediator.adapters.kube import Kube, NotFound, label_value, owner_reference
+from remediator.adapters.kube import Kube, NotFound, label_value
 from remediator.api import LABEL_FINGERPRINT, LABEL_TARGET_KIND, LABEL_TARGET_NAME
 from remediator.domain import clock, detect
-from remediator.domain.policy import namespace_in_scope, opted_out
+from remediator.domain.cluster_facts import ErrorEventEntry, WorkloadEntry
+from remediator.domain.policy import namespace_in_scope
 from remediator.domain.types import Failure, WorkloadRef
+from remediator.pipeline.cluster_view import ClusterView
+from remediator.pipeline.counts import Counts
 from remediator.pipeline.policies import PolicySource
 from remediator.settings import Settings
 
@@ -46,9 +49,24 @@ class _SeenCache:
 
 
 class Intake:
-    def __init__(self, kube: Kube, policies: PolicySource, settings: Settings) -> None:
+    """Pod and Warning Event -> ErrorEvent. Per failing Pod it reads nothing from the API server when the
+    caches know the owner chain and the incident: the first Pod of an incident costs a create (and a log
+    tail), the others an increment that Counts sends once per interval."""
+
+    def __init__(
+        self,
+        kube: Kube,
+        policies: PolicySource,
+        settings: Settings,
+        cluster: ClusterView | None = None,
+        counts: Counts | None = None,
+    ) -> None:
         self.kube, self.policies, self.settings = kube, policies, settings
+        self.cluster = cluster or ClusterView(kube)
+        self.counts = counts or Counts(kube, self.cluster)
         self._seen = _SeenCache()
+        # One incident's Pods are handled one at a time (they arrive together): one create, the rest count.
+        self._stripes = [threading.Lock() for _ in range(64)]
 
     def on_pod(self, pod: dict[str, Any]) -> list[str]:
         """Record every failure a Pod shows; returns the ErrorEvent names touched."""
@@ -67,17 +85,16 @@ class Intake:
         failure = detect.event_failure(event)
         if failure is None:
             return None
+        if failure.kind_family in _STATUS_FAMILIES:
+            # The Pod's status says the same, more precisely (a BackOff Event hides an OOMKilled), and the Pod
+            # watch reports it: the kubelet posts Events before it syncs the status, so the Event is at best
+            # early, and recording it would make a second, less precise ErrorEvent (crash instead of oom).
+            # Nothing to read for it, then: the Pod watch brings the status when it lands.
+            return None
         try:
             pod = self.kube.get(WorkloadRef("Pod", failure.pod_name, failure.namespace))
         except NotFound:
             return None
-        if failure.kind_family in _STATUS_FAMILIES:
-            # The Pod's status says the same, more precisely (a BackOff Event hides an OOMKilled): use it.
-            # The kubelet posts Events before it syncs the status, so a status that shows nothing yet is
-            # not "no failure" but "not yet": the Pod watch reports it when the status lands. Recording
-            # the Event here would make a second, less precise ErrorEvent (crash instead of oom).
-            names = self.on_pod(pod)
-            return names[0] if names else None
         uid = pod.get("metadata", {}).get("uid", "")
         key = (uid, failure.container_name or "", failure.kind_family, "event", failure.reason, failure.message)
         if not self._seen.first_time(key):
@@ -88,21 +105,34 @@ class Intake:
         """Create the ErrorEvent for this failure, or count it on the existing one within the window."""
         ns = failure.namespace
         policy = self.policies.for_namespace(ns)
-        ns_labels, ns_annotations = self.kube.namespace_annotations(ns)
-        if not namespace_in_scope(ns, policy) or opted_out(ns_labels, ns_annotations):
+        if not namespace_in_scope(ns, policy) or self.cluster.namespace_opted_out(ns):
             return None
-        workload = self.kube.resolve_workload(ns, pod)
-        try:
-            target = self.kube.get(workload)
-        except NotFound:
-            return None
-        meta = target.get("metadata", {})
-        if opted_out(meta.get("labels"), meta.get("annotations")):
+        workload = self.cluster.workload_of(pod)
+        target = self.cluster.target(workload, pod)
+        if target is None or target.opted_out:
             return None
         metrics.FAILURES_OBSERVED.labels(source="cluster", family=failure.kind_family).inc()
 
         fingerprint = detect.fingerprint(failure, workload)
         name = detect.errorevent_name(workload, failure.kind_family, fingerprint)
+        with self._stripes[hash((ns, name)) % len(self._stripes)]:
+            existing = self.cluster.errorevent(ns, name)
+            if existing is None:
+                return self._create(failure, workload, target, fingerprint, name)
+            return self._count_again(failure, workload, target, fingerprint, existing)
+
+    def _create(
+        self,
+        failure: Failure,
+        workload: WorkloadRef,
+        target: WorkloadEntry,
+        fingerprint: str,
+        name: str,
+        replaced: str | None = None,
+    ) -> str | None:
+        """Create the ErrorEvent; the log tail is read here, once per incident (not for every Pod of it).
+        `replaced`: the uid of the settled ErrorEvent just deleted to make room for this one."""
+        ns = failure.namespace
         spec = detect.errorevent_spec(failure, workload)
         if failure.kind_family in _LOG_FAMILIES:
             logs = self.kube.previous_logs(
@@ -110,8 +140,6 @@ class Intake:
             )
             if logs:
                 spec["logs"] = logs
-        if workload.kind != "Pod" and "apiVersion" not in target:
-            target = {**target, "apiVersion": "apps/v1", "kind": workload.kind}
         body = {
             "apiVersion": api.API_VERSION,
             "kind": "ErrorEvent",
@@ -125,36 +153,45 @@ class Intake:
                 },
                 # Owned by the workload (the Pod only for a bare Pod): restart_pod deletes Pods, and the
                 # ErrorEvent must outlive them; it is garbage-collected with the workload.
-                "ownerReferences": [owner_reference(target)],
+                "ownerReferences": [target.owner_reference()],
             },
             "spec": spec,
         }
-        if self.kube.create_cr(api.ERROREVENTS, ns, body) is not None:
+        created = self.kube.create_cr(api.ERROREVENTS, ns, body)
+        if created is not None:
+            self.cluster.remember(created)
             log.info("new ErrorEvent %s/%s for %s %s (%s)", ns, name, workload.kind, workload.name, failure.reason)
             return name
-        return self._count_again(ns, name, body, failure.observed_at)
-
-    def _count_again(self, ns: str, name: str, body: dict[str, Any], observed: dt.datetime) -> str | None:
-        existing = self.kube.get_cr(api.ERROREVENTS, ns, name)
+        # It exists, and the cache did not know it (not delivered yet, or made by a replica before us): read it.
+        existing = self.cluster.read_errorevent(ns, name)
         if existing is None:  # deleted in between: try once more
-            return name if self.kube.create_cr(api.ERROREVENTS, ns, body) is not None else None
-        spec = existing.get("spec", {})
-        last = clock.parse_time(spec.get("lastSeen")) or observed
+            created = self.kube.create_cr(api.ERROREVENTS, ns, body)
+            if created is None:
+                return None
+            self.cluster.remember(created)
+            return name
+        if replaced is not None:  # never delete twice in a row: count on a newer one, or leave the old one go
+            if existing.uid == replaced:
+                return None  # still terminating: the next occurrence creates it
+            self.counts.add(ns, name)
+            return name
+        return self._count_again(failure, workload, target, fingerprint, existing)
+
+    def _count_again(
+        self,
+        failure: Failure,
+        workload: WorkloadRef,
+        target: WorkloadEntry,
+        fingerprint: str,
+        existing: ErrorEventEntry,
+    ) -> str | None:
+        ns, name = existing.namespace, existing.name
+        last = existing.last_seen or failure.observed_at
         window = dt.timedelta(seconds=self.settings.dedup_window_seconds)
-        phase = existing.get("status", {}).get("phase")
-        if clock.now() - last > window and phase in api.EE_SETTLED_PHASES:
+        if clock.now() - last > window and existing.phase in api.EE_SETTLED_PHASES:
             # A new occurrence long after the last one was dealt with: a fresh ErrorEvent, classified anew.
-            self.kube.delete_cr(api.ERROREVENTS, ns, name, existing["metadata"]["uid"])
-            return name if self.kube.create_cr(api.ERROREVENTS, ns, body) is not None else None
-        patch = {
-            "metadata": {"resourceVersion": existing["metadata"]["resourceVersion"]},
-            "spec": {
-                "count": min(int(spec.get("count", 1)) + 1, 1_000_000),
-                "lastSeen": clock.format_time(clock.now()),
-            },
-        }
-        try:
-            self.kube.patch_cr(api.ERROREVENTS, ns, name, patch)
-        except Exception as err:  # a conflict means someone else counted at the same moment: good enough
-            log.debug("count of %s/%s not incremented: %s", ns, name, err)
+            self.kube.delete_cr(api.ERROREVENTS, ns, name, existing.uid)
+            self.cluster.forget(ns, name)
+            return self._create(failure, workload, target, fingerprint, name, replaced=existing.uid)
+        self.counts.add(ns, name)
         return name

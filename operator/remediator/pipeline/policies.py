@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Hashable, Iterable, Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -21,11 +22,32 @@ log = logging.getLogger(__name__)
 CLUSTER_DEFAULT_NAME = "cluster-default"
 
 
+# A kopf index of RemediationPolicies (handlers.py): namespace -> (name, spec) of each policy there.
+PolicyIndex = Mapping[Hashable, Iterable[tuple[str, dict[str, Any]]]]
+
+
 class PolicySource:
     def __init__(self, kube: Kube | None, settings: Settings, ttl: float = 5.0) -> None:
         self.kube, self.settings, self.ttl = kube, settings, ttl
         self._cache: dict[str, tuple[float, Policy]] = {}
         self._lock = threading.Lock()
+        self._index: PolicyIndex | None = None
+
+    def bind(self, index: PolicyIndex) -> None:
+        """Read policies from the watch's index in the namespaces the operator watches (the cluster default's
+        namespace may be elsewhere: read with a GET, as before)."""
+        self._index = index
+
+    def _indexed(self, namespace: str) -> list[tuple[str, dict[str, Any]]] | None:
+        """The policies of a watched namespace, by name; None when the index does not cover it."""
+        if self._index is None or (self.settings.namespaces and namespace not in self.settings.namespaces):
+            return None
+        for _ in range(3):
+            try:
+                return sorted(self._index.get(namespace) or (), key=lambda entry: entry[0])
+            except RuntimeError:  # the event loop changed it while this thread read it: again
+                continue
+        return None
 
     def base(self) -> Policy:
         """The operator's own defaults: flags and environment over the built-in safe values."""
@@ -43,20 +65,31 @@ class PolicySource:
         return policy
 
     def _spec(self, namespace: str, name: str | None) -> dict[str, Any] | None:
+        """The named policy's spec, or (no name) the namespace's own policy: the first by name that is not the
+        cluster default of the policy namespace."""
+        entries = self._indexed(namespace)
+        if entries is None:
+            entries = self._read(namespace, name)
+        for entry_name, spec in entries:
+            if name is not None:
+                if entry_name == name:
+                    return dict(spec) or None
+            elif entry_name != CLUSTER_DEFAULT_NAME or namespace != self.settings.policy_namespace:
+                return dict(spec)
+        return None
+
+    def _read(self, namespace: str, name: str | None) -> list[tuple[str, dict[str, Any]]]:
         if self.kube is None:
-            return None
+            return []
         try:
             if name is not None:
                 obj = self.kube.get_cr(api.POLICIES, namespace, name)
-                return dict(obj["spec"]) if obj and obj.get("spec") else None
-            items = sorted(self.kube.list_cr(api.POLICIES, namespace), key=lambda o: o["metadata"]["name"])
+                return [(name, dict(obj.get("spec") or {}))] if obj else []
+            items = self.kube.list_cr(api.POLICIES, namespace)
         except Exception as err:  # the API being down must not make the operator bolder: keep defaults
             log.warning("cannot read RemediationPolicy in %s: %s", namespace, err)
-            return None
-        for obj in items:
-            if obj["metadata"]["name"] != CLUSTER_DEFAULT_NAME or namespace != self.settings.policy_namespace:
-                return dict(obj.get("spec") or {})
-        return None
+            return []
+        return sorted((o["metadata"]["name"], dict(o.get("spec") or {})) for o in items)
 
     def _load(self, namespace: str) -> Policy:
         policy = self.base()

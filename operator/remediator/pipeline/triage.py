@@ -22,6 +22,7 @@ from remediator.domain.evidence import dependency_named
 from remediator.domain.policy import Policy
 from remediator.domain.types import Classification, WorkloadRef
 from remediator.locks import KeyedLocks
+from remediator.pipeline.cluster_view import ClusterView
 from remediator.pipeline.facts import decide_on_history, workload_facts
 from remediator.pipeline.policies import PolicySource
 from remediator.pipeline.remediation.decision import failure_seen_at, initial_status, requesters
@@ -70,10 +71,12 @@ class Triage:
         observers: Sequence[TransitionObserver] = (),
         on_triaged: Callable[[Mapping[str, Any], Mapping[str, Any], dt.datetime, dt.datetime | None], None]
         | None = None,
+        cluster: ClusterView | None = None,
     ) -> None:
         """``on_triaged(errorevent, status, started, classified)``: told of each triage's result (traces)."""
         self.kube, self.classifier, self.policies = kube, classifier, policies
         self.on_triaged = on_triaged
+        self.cluster = cluster  # the watch's caches (the namespace's opt-out); None: read with GETs
         self.corrections = corrections  # None: no feedback store configured
         # shared with the Reconciler: one writer per Remediation (not `or`: an empty KeyedLocks is falsy)
         self.rem_locks = rem_locks if rem_locks is not None else KeyedLocks()
@@ -168,7 +171,8 @@ class Triage:
         feedback = self._feedback(ns, spec, classification)
         if feedback is not None:
             classification = feedback.classification
-        facts, workload = workload_facts(self.kube, ref)
+        opted_out = self.cluster.namespace_opted_out if self.cluster is not None else None
+        facts, workload = workload_facts(self.kube, ref, opted_out)
         policy = self.policies.for_namespace(ns)
         now = clock.now()
         decision = decide_on_history(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import itertools
+from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from kubernetes.client.exceptions import ApiException
@@ -23,6 +25,9 @@ class FakeKube:
         self.guard = True
         self.removed_annotations: list[list[str]] = []
         self._rv = itertools.count(1)
+        # API calls by kind, for the tests that count requests (intake, counts)
+        self.requests: Counter[str] = Counter()
+        self.before_patch: Callable[[str, str, str], None] | None = None
 
     # -- workloads
     def add(self, obj: dict[str, Any]) -> dict[str, Any]:
@@ -33,6 +38,7 @@ class FakeKube:
         return obj
 
     def get(self, ref: WorkloadRef) -> dict[str, Any]:
+        self.requests[f"get {ref.kind}"] += 1
         obj = self.objects.get((ref.kind, ref.namespace, ref.name))
         if obj is None:
             raise NotFound(f"{ref.kind} {ref.name}")
@@ -51,7 +57,9 @@ class FakeKube:
         return None  # as without metrics.k8s.io
 
     def namespace_annotations(self, namespace: str) -> tuple[dict[str, str], dict[str, str]]:
-        return {}, {}
+        self.requests["get Namespace"] += 1
+        meta = self.objects.get(("Namespace", "", namespace), {}).get("metadata", {})
+        return dict(meta.get("labels") or {}), dict(meta.get("annotations") or {})
 
     def patch(self, ref: WorkloadRef, body: dict[str, Any], patch_type: str, *, dry_run: bool) -> dict[str, Any]:
         self.patches.append((ref, body, patch_type, dry_run))
@@ -63,6 +71,7 @@ class FakeKube:
 
     # -- custom resources
     def get_cr(self, plural: str, namespace: str, name: str) -> dict[str, Any] | None:
+        self.requests["get_cr"] += 1
         obj = self.objects.get((plural, namespace, name))
         return copy.deepcopy(obj) if obj is not None else None
 
@@ -75,6 +84,44 @@ class FakeKube:
             for r in self.list_cr("remediations", ref.namespace)
             if r["spec"]["target"]["kind"] == ref.kind and r["spec"]["target"]["name"] == ref.name
         ]
+
+    def create_cr(self, plural: str, namespace: str, body: dict[str, Any]) -> dict[str, Any] | None:
+        self.requests["create"] += 1
+        if (plural, namespace, body["metadata"]["name"]) in self.objects:
+            return None
+        obj = copy.deepcopy(body)
+        obj["metadata"].update(namespace=namespace, resourceVersion=str(next(self._rv)))
+        return copy.deepcopy(self.put_cr(plural, obj))
+
+    def patch_cr(
+        self, plural: str, namespace: str, name: str, body: dict[str, Any], *, expect_conflict: bool = False
+    ) -> dict[str, Any]:
+        """A JSON merge patch (two levels deep), honouring a resourceVersion precondition; `before_patch`
+        runs first, as another writer changing the object at that moment would."""
+        self.requests["patch"] += 1
+        if self.before_patch is not None:
+            self.before_patch(plural, namespace, name)
+        obj = self.objects.get((plural, namespace, name))
+        if obj is None:
+            raise ApiException(status=404, reason="Not Found")
+        wanted = (body.get("metadata") or {}).get("resourceVersion")
+        if wanted and wanted != obj["metadata"].get("resourceVersion"):
+            raise ApiException(status=409, reason="Conflict")
+        for part, values in body.items():
+            if part != "metadata":
+                obj.setdefault(part, {}).update(values)
+        obj["metadata"]["resourceVersion"] = str(next(self._rv))
+        return copy.deepcopy(obj)
+
+    def delete_cr(self, plural: str, namespace: str, name: str, uid: str) -> None:
+        self.requests["delete"] += 1
+        obj = self.objects.get((plural, namespace, name))
+        if obj is not None and obj["metadata"]["uid"] == uid:
+            del self.objects[(plural, namespace, name)]
+
+    def previous_logs(self, namespace: str, pod: str, container: str | None, lines: int, max_bytes: int) -> str:
+        self.requests["logs"] += 1
+        return "panic: boom"
 
     def put_cr(self, plural: str, obj: dict[str, Any]) -> dict[str, Any]:
         meta = obj["metadata"]
