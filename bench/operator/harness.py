@@ -227,9 +227,9 @@ class Bench:
     api: client.ApiClient = field(init=False)
 
     def __post_init__(self) -> None:
-        self.api = self.client()
+        self.api = self.new_client()
 
-    def client(self) -> client.ApiClient:
+    def new_client(self) -> client.ApiClient:
         """An admin client that the audit log names by its user agent (each watch thread gets its own)."""
         api = config.new_client_from_config(str(self.cluster.kubeconfig))
         api.user_agent = USER_AGENT
@@ -252,11 +252,11 @@ class Bench:
         return self.operators(self.namespace, peering="remediator-bench", env=env, start=start, timeout=120)
 
     def watch_failing_pods(self) -> Sightings:
-        core = client.CoreV1Api(self.client())
+        core = client.CoreV1Api(self.new_client())
         return self._started(Sightings(lambda **kw: core.list_namespaced_pod(self.namespace, **kw), failing_pod_key))
 
     def watch_custom(self, plural: str) -> Sightings:
-        custom = client.CustomObjectsApi(self.client())
+        custom = client.CustomObjectsApi(self.new_client())
 
         def call(**kw: Any) -> Any:
             return custom.list_namespaced_custom_object(GROUP, VERSION, self.namespace, plural, **kw)
