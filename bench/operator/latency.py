@@ -88,7 +88,11 @@ def breakdown(requests: list[audit.Request], trials: list[dict[str, Any]]) -> di
         create = next((r for r in window if r.key == "create remediations" and r.code < 300), None)
         if create is None:
             continue
-        path = [r for r in window if r.received <= create.received]
+        before = [r for r in window if r.received <= create.received]
+        # Requests about other objects (the timers of earlier trials' Remediations, peering) share the window
+        # but not the path: the trial's own objects all carry its Deployment's name; lists carry none.
+        path = [r for r in before if not r.name or trial["deployment"] in r.name or r.name == NAMESPACE]
+        seg["other_operator_requests_in_window"].append(len(before) - len(path))
         ee = next((r for r in path if r.key == "create errorevents"), None)
         analysed += 1
         seg["status_write_ms"].append(write.seconds * 1000)
