@@ -243,7 +243,7 @@ def main() -> int:
     print(json.dumps(shown, indent=2))
     if missed:
         print(log_tail)
-    write_result("latency", result)
+    write_result("latency" if not args.preexisting else f"latency-preexisting-{args.preexisting}", result)
     return 0 if not missed else 1
 
 
