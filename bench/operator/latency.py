@@ -9,7 +9,8 @@ status as a kubelet would (remediator_dev.devcluster.simulate.fail_pod, the Pod 
 write is the first request), then waits for the Remediation (30 s at most). Latencies are from just before the
 status write is sent, on the bench's monotonic clock. `--preexisting N` creates N finished (Skipped)
 Remediations in the namespace before the operator starts, so what grows with their number shows. The operator
-runs as its own process with a propose-only policy. Writes bench/results/latency.json.
+runs as its own process with a propose-only policy. Writes bench/results/latency.json
+(latency-preexisting-N.json with --preexisting N).
 """
 
 from __future__ import annotations
