@@ -144,6 +144,18 @@ def operator_pid(op: Operator) -> int:
     return op.proc.popen.pid
 
 
+def wait_idle(pid: int, share: float = 0.1, window: float = 2.0, timeout: float = 180.0) -> float:
+    """Wait (bounded) until a process uses less than `share` of a core over `window` seconds, e.g. an operator
+    that has finished resuming the objects it found at start-up; return the seconds waited."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        before = cpu_seconds(pid)
+        time.sleep(window)
+        if cpu_seconds(pid) - before < share * window:
+            break
+    return time.monotonic() - started
+
+
 # -- the floor: bare watch clients ------------------------------------------------------------------------
 class Sightings(threading.Thread):
     """A bare watch (no models, no framework): the first time each key is seen, on the client's monotonic clock

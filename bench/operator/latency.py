@@ -34,8 +34,10 @@ from harness import (
     bench_cluster,
     deployment,
     machine,
+    operator_pid,
     percentile,
     summary_ms,
+    wait_idle,
     write_result,
 )
 
@@ -181,7 +183,9 @@ def main() -> int:
         floor = bench.watch_failing_pods()
         remediations = bench.watch_custom("remediations")
         errorevents = bench.watch_custom("errorevents")
-        time.sleep(3)  # let the operator's watches settle on the healthy state
+        # Let the operator's watches settle on the healthy state and finish with what it found at start-up.
+        idle_s = wait_idle(operator_pid(op))
+        print(f"operator idle {idle_s:.0f} s after /readyz")
         core = bench.core
         results: list[dict[str, Any]] = []
         deadline = time.monotonic() + args.time_limit
