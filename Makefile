@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: install demo demo-down test unit integration lint tools bench-model infra-check clean
+.PHONY: install demo demo-down test unit integration lint tools bench bench-model infra-check clean
 
 $(PY): pyproject.toml dev/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,15 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
+
+# The operator at scale on private local control planes, bounded defaults (bench/README.md lists every bench);
+# each prints its numbers and writes bench/results/<name>.json. Not part of `make test`.
+bench: install tools
+	$(PY) bench/operator/latency.py --trials 100 --time-limit 600
+	$(PY) bench/operator/storm.py --pods 1000 --deployments 100 --timeout 600
+	$(PY) bench/operator/memory.py --pods 0,1000,5000,10000 --time-limit 1500
+	$(PY) bench/operator/metrics_scrape.py
+	@if [ -f bench/compare/run.py ]; then $(PY) bench/compare/run.py; else echo "bench/compare/run.py: not here yet, skipped"; fi
 
 bench-model: install
 	$(PY) bench/model/bench_classifier.py

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from remediator_dev.devcluster import binaries
+from remediator_dev.devcluster import audit, binaries
 from remediator_dev.devcluster.errors import DevClusterError
 from remediator_dev.devcluster.pki import (
     FRONT_PROXY_CLIENT,
@@ -117,9 +117,13 @@ class State:
 class DevCluster:
     """etcd + kube-apiserver + kube-controller-manager + kube-scheduler + kwok, as local processes."""
 
-    def __init__(self, directory: Path | None = None, nodes: int = 3) -> None:
+    def __init__(self, directory: Path | None = None, nodes: int = 3, audit_log: Path | None = None) -> None:
+        """`audit_log`: kube-apiserver writes one JSON line per request there (audit.POLICY: metadata only,
+        no watches or Leases), read with remediator_dev.devcluster.audit. It takes effect when `up` starts
+        the API server; an API server already running is left as it is."""
         self.dir = (directory or default_dir()).resolve()
         self.nodes = nodes
+        self.audit_log = audit_log.resolve() if audit_log is not None else None
         self.kubeconfig = self.dir / "kubeconfig"
         self._state_path = self.dir / "state.json"
         self._pki = PKIPaths.under(self.dir / "pki")
@@ -254,6 +258,7 @@ class DevCluster:
                 "--requestheader-extra-headers-prefix=X-Remote-Extra-",
                 f"--proxy-client-cert-file={agg.front_proxy_client_cert}",
                 f"--proxy-client-key-file={agg.front_proxy_client_key}",
+                *self._audit_flags(),
             ]
         if name == "kube-controller-manager":
             return [
@@ -318,6 +323,19 @@ class DevCluster:
                 "--profiling=false",
             ]
         raise DevClusterError(f"unknown component {name}")
+
+    def _audit_flags(self) -> list[str]:
+        if self.audit_log is None:
+            return []
+        policy = self.dir / "audit-policy.yaml"
+        policy.write_text(audit.POLICY)
+        self.audit_log.parent.mkdir(parents=True, exist_ok=True)
+        return [
+            f"--audit-policy-file={policy}",
+            f"--audit-log-path={self.audit_log}",
+            "--audit-log-format=json",
+            "--audit-log-maxsize=0",  # never rotated: a benchmark reads the one file whole
+        ]
 
     def _start(self, name: str, bins: dict[str, Path], state: State) -> int:
         log = self.log_path(name)

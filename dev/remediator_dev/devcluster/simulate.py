@@ -86,10 +86,12 @@ def fail_pod(
     exit_code: int = 1,
     message: str | None = None,
     container: str | None = None,
+    pod: client.V1Pod | None = None,
 ) -> None:
-    """Put one container of a Pod into `failure` (see FAILURES), as its kubelet would, and emit the Event."""
+    """Put one container of a Pod into `failure` (see FAILURES), as its kubelet would, and emit the Event.
+    `pod`: the Pod as already read, so that the status write is the first request (benchmarks time from it)."""
     core = client.CoreV1Api(api)
-    pod = core.read_namespaced_pod(pod_name, namespace)
+    pod = pod or core.read_namespaced_pod(pod_name, namespace)
     target = container or pod.spec.containers[0].name
     statuses = []
     for c in pod.spec.containers:
