@@ -46,7 +46,8 @@ bench: install tools
 	$(PY) bench/operator/storm.py --pods 1000 --deployments 100 --timeout 600
 	$(PY) bench/operator/memory.py --pods 0,1000,5000,10000 --time-limit 1500
 	$(PY) bench/operator/metrics_scrape.py
-	@if [ -f bench/compare/run.py ]; then $(PY) bench/compare/run.py; else echo "bench/compare/run.py: not here yet, skipped"; fi
+	$(PY) bench/tracing/overhead.py --trials 40
+	$(PY) bench/compare/run.py --runs 3
 
 bench-model: install
 	$(PY) bench/model/bench_classifier.py
