@@ -18,7 +18,7 @@ from urllib3.exceptions import HTTPError
 
 from remediator import api, metrics
 from remediator.adapters.kube import Kube, api_client
-from remediator.domain import clock, inflight
+from remediator.domain import clock, inflight, waiting
 from remediator.learning.feedback import pending_feedback
 from remediator.notifications.sender import outranked
 from remediator.runtime import Runtime
@@ -238,6 +238,29 @@ def remediation_feedback(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
         memo.runtime.recorder.human_feedback(dict(body))
 
 
-@kopf.timer(GROUP, VERSION, api.REMEDIATIONS, interval=2.0, idle=1.0, when=_active)
-def remediation_tick(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    _reconcile(body, memo)
+# -- waiting without polling: woken at a deadline its status names, or when the verified workload changes -----
+def _verifying(status: kopf.Status, **_: Any) -> bool:
+    return status.get("phase") == api.Phase.VERIFYING
+
+
+@kopf.index(GROUP, VERSION, api.REMEDIATIONS, when=_verifying)
+def remediations_verifying(body: kopf.Body, **_: Any) -> dict[waiting.WorkloadKey, tuple[str, str]]:
+    """Remediations being verified, by the workload they verify: its watch events wake them."""
+    return {waiting.verified_workload(body): (body["metadata"]["namespace"], body["metadata"]["name"])}
+
+
+@kopf.on.event(GROUP, VERSION, api.REMEDIATIONS)
+async def remediation_deadline(type: str | None, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    """Every watch event of a Remediation (kopf's listing at start-up too) schedules its next deadline."""
+    memo.runtime.wakeups.track(body, gone=type == "DELETED")
+
+
+@kopf.on.event("apps", "v1", "deployments")
+@kopf.on.event("apps", "v1", "statefulsets")
+@kopf.on.event("apps", "v1", "daemonsets")
+@kopf.on.event("", "v1", "pods")
+async def workload_changed(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
+    verifying = kwargs["remediations_verifying"]
+    for workload in waiting.workloads_changed(body):
+        for key in verifying.get(workload, ()):
+            memo.runtime.wakeups.poke(key)

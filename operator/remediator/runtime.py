@@ -20,6 +20,7 @@ from remediator.pipeline.remediation import Reconciler
 from remediator.pipeline.remediation.audit import AuditTrail
 from remediator.pipeline.remediation.measure import TransitionMetrics
 from remediator.pipeline.remediation.status import TransitionObserver
+from remediator.pipeline.remediation.wakeups import Wakeups
 from remediator.pipeline.triage import Triage
 from remediator.settings import Settings
 from remediator_model.predict import Classifier
@@ -38,6 +39,7 @@ class Runtime:
     recorder: FeedbackRecorder
     learning: Learning
     policies: PolicySource
+    wakeups: Wakeups
     notifier: Notifier | None = None
     audit: CloudWatchLogsWriter | None = None
 
@@ -75,6 +77,7 @@ class Runtime:
             recorder=recorder,
             learning=learning,
             policies=policies,
+            wakeups=Wakeups(reconciler.reconcile),  # deadlines and workload changes, instead of polling
             notifier=Notifier.configure(settings, kube, locks),
             audit=audit,
         )
@@ -88,6 +91,7 @@ class Runtime:
         if self.audit is not None:
             self.audit.start()
         self.learning.start(pending_feedback, self.recorder.flush)
+        self.wakeups.start(acting)
         if self.notifier is not None and notifying is not None:
             self.notifier.start(notifying, acting)
         log.info(
@@ -99,6 +103,7 @@ class Runtime:
         )
 
     def stop(self) -> None:
+        self.wakeups.stop()
         self.learning.stop()
         if self.notifier is not None:
             self.notifier.stop()
