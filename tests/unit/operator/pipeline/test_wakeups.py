@@ -177,7 +177,7 @@ def test_the_thread_reconciles_at_the_deadline_and_only_a_replica_that_acts() ->
     try:
         rem = pending(0)
         rem["status"]["expiresAt"] = _now_plus(1)
-        deadline = clock.parse_time(rem["status"]["expiresAt"]).timestamp()  # type: ignore[union-attr]
+        deadline = datetime.fromisoformat(rem["status"]["expiresAt"].replace("Z", "+00:00")).timestamp()
         acting.track(rem)
         standby.track(rem)
         assert fired.wait(5), "not reconciled at the deadline"
