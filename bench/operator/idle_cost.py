@@ -104,7 +104,7 @@ def main() -> int:
     parser.add_argument("--pending", default="0,100", help="comma-separated counts, ascending (e.g. 0,100,1000)")
     parser.add_argument("--window", type=float, default=20.0, help="seconds measured at each count")
     parser.add_argument("--output", type=Path, default=RESULTS)
-    parser.add_argument("--timeout", type=float, default=900.0, help="the whole run stops after this long")
+    parser.add_argument("--timeout", type=float, default=1500.0, help="the whole run stops after this long")
     args = parser.parse_args()
     counts = sorted({int(c) for c in args.pending.split(",")})
     stop_at = time.monotonic() + args.timeout
@@ -152,11 +152,13 @@ def main() -> int:
                     GROUP, VERSION, NAMESPACE, "remediations", _remediation(f"wait-{i:04d}", f"app-{i:04d}")
                 )
             made = count
-            settle_by = time.monotonic() + 60 + count * 0.5
-            while _pending(custom) < count:
-                if time.monotonic() > min(settle_by, stop_at):
-                    raise SystemExit(f"only {_pending(custom)} of {count} pending:\n{log.read_text()[-2000:]}")
-                time.sleep(2)
+            # Deciding slows as Remediations accumulate (each decision lists them): a bound per count.
+            settle_by = min(stop_at, time.monotonic() + 60 + count * 1.0)
+            while (now_pending := _pending(custom)) < count and time.monotonic() < settle_by:
+                time.sleep(5)
+            if now_pending < count:
+                print(f"only {now_pending} of {count} pending in time: not measured at {count}", file=sys.stderr)
+                break
             time.sleep(5)  # the last decisions' writes are out of the window
             rems0, total0 = _requests(kubeconfig)
             cpu0, t0 = _cpu_seconds(operator.pid), time.monotonic()
