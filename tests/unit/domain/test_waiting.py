@@ -123,3 +123,17 @@ def test_a_pod_of_a_statefulset_concerns_the_statefulset_and_an_odd_owner_only_t
         }
     }
     assert workloads_changed(odd) == [("shop", "Pod", "p")]
+
+
+def test_a_pod_names_workloads_of_its_own_namespace_only() -> None:
+    # Pod metadata is a tenant's to write: whatever owner it claims, it can only wake (never act on) the
+    # Remediations verifying workloads in its own namespace, and a wake is a re-read, not a change.
+    forged = {
+        "metadata": {
+            "namespace": "tenant",
+            "name": "web-abc-x",
+            "labels": {"pod-template-hash": "abc"},
+            "ownerReferences": [{"kind": "ReplicaSet", "name": "web-abc", "controller": True, "namespace": "shop"}],
+        }
+    }
+    assert {ns for ns, _, _ in workloads_changed(forged)} == {"tenant"}
