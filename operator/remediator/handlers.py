@@ -18,7 +18,7 @@ from urllib3.exceptions import HTTPError
 
 from remediator import api, metrics
 from remediator.adapters.kube import Kube, api_client
-from remediator.domain import clock, cluster_facts, inflight
+from remediator.domain import clock, cluster_facts, inflight, waiting
 from remediator.domain.shard import Shard, stale_finalizers
 from remediator.learning.feedback import pending_feedback
 from remediator.notifications.sender import outranked
@@ -352,6 +352,29 @@ def remediation_feedback(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
         memo.runtime.recorder.human_feedback(dict(body))
 
 
-@kopf.timer(GROUP, VERSION, api.REMEDIATIONS, interval=2.0, idle=1.0, when=sharded(_active))
-def remediation_tick(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    _reconcile(body, memo)
+# -- waiting without polling: woken at a deadline its status names, or when the verified workload changes -----
+def _verifying(status: kopf.Status, **_: Any) -> bool:
+    return status.get("phase") == api.Phase.VERIFYING
+
+
+@kopf.index(GROUP, VERSION, api.REMEDIATIONS, when=sharded(_verifying))
+def remediations_verifying(body: kopf.Body, **_: Any) -> dict[waiting.WorkloadKey, tuple[str, str]]:
+    """Remediations being verified, by the workload they verify: its watch events wake them."""
+    return {waiting.verified_workload(body): (body["metadata"]["namespace"], body["metadata"]["name"])}
+
+
+@kopf.on.event(GROUP, VERSION, api.REMEDIATIONS, when=in_shard)
+async def remediation_deadline(type: str | None, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    """Every watch event of a Remediation (kopf's listing at start-up too) schedules its next deadline."""
+    memo.runtime.wakeups.track(body, gone=type == "DELETED")
+
+
+@kopf.on.event("apps", "v1", "deployments", when=in_shard)
+@kopf.on.event("apps", "v1", "statefulsets", when=in_shard)
+@kopf.on.event("apps", "v1", "daemonsets", when=in_shard)
+@kopf.on.event("", "v1", "pods", when=in_shard)
+async def workload_changed(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
+    verifying = kwargs["remediations_verifying"]
+    for workload in waiting.workloads_changed(body):
+        for key in verifying.get(workload, ()):
+            memo.runtime.wakeups.poke(key)

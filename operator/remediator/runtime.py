@@ -23,6 +23,7 @@ from remediator.pipeline.remediation import Reconciler
 from remediator.pipeline.remediation.audit import AuditTrail
 from remediator.pipeline.remediation.measure import TransitionMetrics
 from remediator.pipeline.remediation.status import TransitionObserver
+from remediator.pipeline.remediation.wakeups import Wakeups
 from remediator.pipeline.traces import IncidentTraces
 from remediator.pipeline.triage import Triage
 from remediator.settings import Settings
@@ -42,6 +43,7 @@ class Runtime:
     recorder: FeedbackRecorder
     learning: Learning
     policies: PolicySource
+    wakeups: Wakeups
     counts: Counts | None = None
     notifier: Notifier | None = None
     audit: CloudWatchLogsWriter | None = None
@@ -103,6 +105,7 @@ class Runtime:
             recorder=recorder,
             learning=learning,
             policies=policies,
+            wakeups=Wakeups(reconciler.reconcile),  # deadlines and workload changes, instead of polling
             counts=counts,
             notifier=Notifier.configure(settings, kube, locks),
             audit=audit,
@@ -120,6 +123,7 @@ class Runtime:
         if self.counts is not None:
             self.counts.start()
         self.learning.start(pending_feedback, self.recorder.flush)
+        self.wakeups.start(acting)
         if self.notifier is not None and notifying is not None:
             self.notifier.start(notifying, acting)
         log.info(
@@ -134,6 +138,7 @@ class Runtime:
     def stop(self) -> None:
         if self.counts is not None:  # the increments of the last interval are written, not lost
             self.counts.stop()
+        self.wakeups.stop()
         self.learning.stop()
         if self.notifier is not None:
             self.notifier.stop()

@@ -134,6 +134,7 @@ def _can(cluster: Cluster, release: Release, verb: str, resource: str, namespace
 ALLOWED = [
     ("get", "pods"), ("watch", "pods"), ("get", "pods/log"), ("create", "pods/eviction"),
     ("create", "events"), ("get", "namespaces"), ("patch", "deployments.apps"), ("patch", "statefulsets.apps"),
+    ("watch", "deployments.apps"), ("watch", "statefulsets.apps"), ("watch", "daemonsets.apps"),
     ("list", "replicasets.apps"), ("list", "horizontalpodautoscalers.autoscaling"), ("patch", "configmaps"),
     ("watch", "replicasets.apps"), ("watch", "deployments.apps"), ("watch", "daemonsets.apps"),
     ("watch", "namespaces"),

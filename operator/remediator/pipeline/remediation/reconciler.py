@@ -69,9 +69,10 @@ class Reconciler:
     def reconcile(self, rem: dict[str, Any]) -> str | None:
         """One pass; returns the phase it left (None when the object is gone).
 
-        kopf runs the change handlers and the timer of one object concurrently, each with its own (possibly
-        stale) body: so passes of one Remediation run one at a time, and each starts from the object as the
-        API server has it now. Otherwise a timer holding the pre-decision body decides and applies twice."""
+        kopf's change handlers and the wake-up scheduler may start passes of one object concurrently, each
+        with its own (possibly stale) body: so passes of one Remediation run one at a time, and each starts
+        from the object as the API server has it now. Otherwise a pass holding the pre-decision body decides
+        and applies twice."""
         meta = rem["metadata"]
         key = (str(meta["namespace"]), str(meta["name"]))
         with self.locks(key):

@@ -8,7 +8,8 @@ from remediator import api, metrics
 from remediator.adapters.kube import Kube, NotFound
 from remediator.domain import clock
 from remediator.domain.conditions import get_condition
-from remediator.domain.verify import VerifySnapshot, failure_recurred, judge
+from remediator.domain.verify import MIN_STABLE_SECONDS, VerifySnapshot, failure_recurred, judge
+from remediator.domain.waiting import stable_seconds
 from remediator.domain.workload_state import replicas, restarts
 from remediator.pipeline.policies import PolicySource
 from remediator.pipeline.remediation.transition import Transition
@@ -58,7 +59,7 @@ class Verifier:
             same_failure_seen=same_again,
             ready_since=clock.parse_time(stable.get("lastTransitionTime")) if stable and stable_now else None,
             updated_replicas=updated,
-            min_stable_seconds=min(60.0, self.policies.for_namespace(ref.namespace).verify_window_seconds / 2),
+            min_stable_seconds=self._stable_seconds(status, ref.namespace),
         )
         outcome = judge(snapshot)
         if outcome.result == "Pending":
@@ -86,6 +87,14 @@ class Verifier:
         return Transition(
             outcome.result, outcome.reason, outcome.message, warning=outcome.result == api.Phase.FAILED, fields=fields
         )
+
+    def _stable_seconds(self, status: dict[str, Any], namespace: str) -> float:
+        # The window recorded at apply, the one the wake-up was scheduled from (domain.waiting); the policy's
+        # only for a status without it.
+        recorded = stable_seconds(status)
+        if recorded is not None:
+            return recorded
+        return min(MIN_STABLE_SECONDS, self.policies.for_namespace(namespace).verify_window_seconds / 2)
 
     def _family(self, rem: dict[str, Any]) -> str | None:
         ee_name = (rem["spec"].get("errorEventRef") or {}).get("name")
