@@ -23,7 +23,7 @@ from remediator.domain.policy import Policy
 from remediator.domain.types import Classification, WorkloadRef
 from remediator.locks import KeyedLocks
 from remediator.pipeline.cluster_view import ClusterView
-from remediator.pipeline.facts import decide_on_history, workload_facts
+from remediator.pipeline.facts import decide_on_history, facts_and_history
 from remediator.pipeline.policies import PolicySource
 from remediator.pipeline.remediation.decision import failure_seen_at, initial_status, requesters
 from remediator.pipeline.remediation.status import StatusWriter, TransitionObserver
@@ -172,7 +172,7 @@ class Triage:
         if feedback is not None:
             classification = feedback.classification
         opted_out = self.cluster.namespace_opted_out if self.cluster is not None else None
-        facts, workload = workload_facts(self.kube, ref, opted_out)
+        facts, workload, past = facts_and_history(self.kube, ref, opted_out)
         policy = self.policies.for_namespace(ns)
         now = clock.now()
         decision = decide_on_history(
@@ -186,6 +186,7 @@ class Triage:
                 dependency=dependency_named(f"{spec.get('message') or ''}\n{spec.get('logs') or ''}"),
                 feedback=feedback,
             ),
+            local=past,
         )
         if decision.mode == "skip":
             phase = api.EEPhase.INVALID if "TargetNotFound" in decision.codes() else api.EEPhase.IGNORED
