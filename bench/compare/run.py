@@ -430,7 +430,10 @@ def run_scenario(
         ours["action"] = rem["spec"].get("action")
         ours["confidence"] = rem["spec"].get("confidence")
         ours["phase"] = _phase(rem)
-        ours["reason"] = (rem.get("status") or {}).get("reason")
+        # The decision's first reason (status.reasons keeps the decision's codes; a notify is over, and its
+        # status.reason says NotifiedHuman, by the time it is read here).
+        decided = rem.get("status") or {}
+        ours["reason"] = (decided.get("reasons") or [decided.get("reason")])[0]
         if _phase(rem) == "PendingApproval":
             demo.kubectl(
                 "annotate",

@@ -130,3 +130,17 @@ def test_a_timeout_with_saturated_replicas_scales_up(
     check(any("2/2 ready replicas saturated" in e for e in status.get("evidence") or []), status)
     done = ops.wait_phase("remediations", rem["metadata"]["name"], *FINAL, timeout=60)
     check(ops.get_deployment("checkout")["spec"]["replicas"] == 3, f"not scaled: {done['status']}")
+
+
+def test_a_missing_secret_notifies_naming_it_instead_of_proposing_update_config(
+    run_operator: OperatorFactory, ops: Ops, namespace: str
+) -> None:
+    ops.policy(**FAST)
+    run_operator(namespace)
+    missing = {"sim.remediator.dev/message": 'secret "db-credentials" not found'}
+    ops.deployment("api", 1, fail="config", template_annotations=missing)
+    rem = _first_remediation(ops)
+    status = rem["status"]
+    # update_config writes no Secret: approved unchanged it could only end "needs parameters.configPatch".
+    check(rem["spec"]["action"] == "notify" and status["reason"] == "MissingSecret", status)
+    check("Secret db-credentials is missing" in status["message"], status)
