@@ -43,8 +43,13 @@ class Applier:
     def __init__(self, kube: Kube, policies: PolicySource) -> None:
         self.kube, self.policies = kube, policies
 
-    def context(self, rem: dict[str, Any], workload: dict[str, Any], ref: WorkloadRef) -> PlanContext:
+    def context(
+        self, rem: dict[str, Any], workload: dict[str, Any], ref: WorkloadRef, action: str | None = None
+    ) -> PlanContext:
+        """What planning `action` needs. notify names the target and changes nothing: it reads no Pods,
+        ReplicaSets or HPAs (a storm's notifications would pay them per incident)."""
         spec = rem["spec"]
+        reads = action != "notify"
         params = spec.get("parameters") or {}
         configmap = None
         if params.get("configMapName"):
@@ -55,13 +60,13 @@ class Applier:
         workload.setdefault("kind", ref.kind)
         return PlanContext(
             workload=workload,
-            pods=self.kube.pods_of(workload),
-            replicasets=self.kube.replicasets_of(workload) if ref.kind == "Deployment" else (),
+            pods=self.kube.pods_of(workload) if reads else [],
+            replicasets=self.kube.replicasets_of(workload) if reads and ref.kind == "Deployment" else (),
             pod_name=spec["target"].get("podName"),
             container_name=spec["target"].get("containerName"),
             parameters=params,
             policy=self.policies.for_namespace(ref.namespace),
-            has_hpa=ref.kind in ("Deployment", "StatefulSet") and self.kube.has_hpa(ref),
+            has_hpa=reads and ref.kind in ("Deployment", "StatefulSet") and self.kube.has_hpa(ref),
             configmap=configmap,
             now=clock.now(),
         )
@@ -74,7 +79,7 @@ class Applier:
             workload = self.kube.get(ref)
         except NotFound:
             return _final(api.Phase.SKIPPED, "TargetNotFound", f"{ref.kind} {ref.name} no longer exists")
-        ctx = self.context(rem, workload, ref)
+        ctx = self.context(rem, workload, ref, action)
         planned = actions.plan(action, ctx)
         if isinstance(planned, Refusal):
             return _final(api.Phase.SKIPPED, planned.code, planned.message)

@@ -163,6 +163,10 @@ class Reconciler:
         voided = approval_voided(rem)
         if voided is not None:
             return voided
+        if rem["spec"]["action"] == "notify":
+            # Changes nothing, so nothing that appeared since (an HPA, an opt-out, a limit) can make it unsafe:
+            # no second decision and none of its reads (a storm's notifications would pay them per incident).
+            return self.applier.prepare(rem, "notify")
         # Decided again now, once: what initialise announced ("apply means notify") is what happens, and an
         # HPA or opt-out that appeared since is respected.
         decided = self.decider.decide(rem, clock.now())

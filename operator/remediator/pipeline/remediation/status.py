@@ -16,6 +16,7 @@ from remediator.adapters.kube import Kube, NotFound
 from remediator.domain import clock, notification
 from remediator.domain.conditions import make_condition, set_condition
 from remediator.domain.lifecycle import standard_conditions
+from remediator.domain.types import WorkloadRef
 from remediator.pipeline.remediation.transition import Transition
 from remediator.pipeline.remediation.view import target_ref
 
@@ -94,10 +95,25 @@ class StatusWriter:
         """An Event on the Remediation and one on its target, so `kubectl describe` of either shows it."""
         self.kube.event(rem, reason, message, warning=warning)
         ref = target_ref(rem)
-        try:
-            obj = self.kube.get(ref)
-        except (NotFound, ApiException):
-            return
+        obj = _owner_target(rem, ref)
+        if obj is None:  # not the operator's own (it names its target as owner): read the target's uid
+            try:
+                obj = self.kube.get(ref)
+            except (NotFound, ApiException):
+                return
         obj.setdefault("apiVersion", "v1" if ref.kind == "Pod" else "apps/v1")
         obj.setdefault("kind", ref.kind)
         self.kube.event(obj, reason, f"Remediation {rem['metadata']['name']}: {message}", warning=warning)
+
+
+def _owner_target(rem: Mapping[str, Any], ref: WorkloadRef) -> dict[str, Any] | None:
+    """The target as the Remediation's owner reference names it (kind, name, uid): enough for an Event on it,
+    without a GET per Event."""
+    for owner in (rem.get("metadata") or {}).get("ownerReferences") or []:
+        if owner.get("kind") == ref.kind and owner.get("name") == ref.name and owner.get("uid"):
+            return {
+                "apiVersion": owner.get("apiVersion"),
+                "kind": ref.kind,
+                "metadata": {"name": ref.name, "namespace": ref.namespace, "uid": owner["uid"]},
+            }
+    return None
