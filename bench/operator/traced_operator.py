@@ -49,24 +49,36 @@ def dump(_signum: int, _frame: FrameType | None) -> None:
     frames = tracemalloc.get_traceback_limit()
     lines = snapshot.statistics("traceback" if frames > 1 else "lineno")[:15]
     total = sum(by_package.values())
+    _, peak = tracemalloc.get_traced_memory()
     report = {
         "traced_mb": round(total / 2**20, 1),
+        "traced_peak_mb": round(peak / 2**20, 1),  # the high-water mark: RSS seldom falls back from it
         "by_package_mb": {k: round(v / 2**20, 2) for k, v in by_package.most_common(20)},
         "top_lines": [
             {
-                "at": f"{s.traceback[0].filename}:{s.traceback[0].lineno}",
+                "at": f"{s.traceback[-1].filename}:{s.traceback[-1].lineno}",  # the most recent frame
                 "mb": round(s.size / 2**20, 2),
                 "blocks": s.count,
                 **({"callers": callers(s.traceback)} if frames > 1 else {}),
             }
             for s in lines
         ],
+        **({"json_decoded_mb_by_caller": json_callers(snapshot)} if frames > 1 else {}),
         "objects_alive": objects_alive(),
     }
     out = os.environ["REMEDIATOR_BENCH_TRACE_OUT"]
     with open(out + ".tmp", "w") as f:
         json.dump(report, f, indent=2)
     os.replace(out + ".tmp", out)
+
+
+def json_callers(snapshot: tracemalloc.Snapshot) -> dict[str, float]:
+    """The JSON documents still held, by the code that decoded them (its two innermost frames of its own)."""
+    by: Counter[str] = Counter()
+    for stat in snapshot.statistics("traceback"):
+        if "/json/" in stat.traceback[-1].filename:
+            by[" < ".join(callers(stat.traceback)[:2])] += stat.size
+    return {k: round(v / 2**20, 2) for k, v in by.most_common(8)}
 
 
 def callers(traceback: tracemalloc.Traceback) -> list[str]:
