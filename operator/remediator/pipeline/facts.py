@@ -1,13 +1,15 @@
 """Read what decide() needs from the API server: the workload's facts and the remediation history.
 
 The history is the Remediation objects themselves, so rate limits, cooldowns and backoff survive restarts
-and fail-over: nothing of it lives in the operator's memory.
+and fail-over: nothing of it lives in the operator's memory. The reads are independent of each other, so they
+are sent at once (a small pool shared by every decision): a decision waits for the slowest read, not the sum.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -22,38 +24,52 @@ from remediator.domain.policy import is_gitops_managed, opted_out
 from remediator.domain.types import WorkloadRef
 from remediator.domain.workload_state import replicas
 
+# At most this many of a decision's reads in flight at once, across every decision (threads start on demand).
+_READS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="facts-read")
+
 
 def workload_facts(
     kube: Kube, ref: WorkloadRef, namespace_opted_out: Callable[[str], bool] | None = None
 ) -> tuple[WorkloadFacts, dict[str, Any] | None]:
     """The workload and its Pods, read fresh. `namespace_opted_out`: where the namespace's opt-out is read
-    (triage passes the watch's cache); without it, a GET (the check right before a change)."""
+    (triage passes the watch's cache); without it, a GET (the check right before a change). Two rounds of
+    concurrent reads: the workload with what needs only its name, then what needs its selector or uid."""
+    scaled = ref.kind in ("Deployment", "StatefulSet")
+    hpa = _READS.submit(kube.has_hpa, ref) if scaled else None
+    ns_read = _READS.submit(kube.namespace_annotations, ref.namespace) if namespace_opted_out is None else None
     try:
         obj = kube.get(ref)
     except NotFound:
+        for pending in (hpa, ns_read):
+            if pending is not None:
+                pending.cancel()
         return WorkloadFacts(ref=ref, exists=False), None
-    meta = obj.get("metadata", {})
-    if namespace_opted_out is not None:
-        ns_opted_out = namespace_opted_out(ref.namespace)
-    else:
-        ns_opted_out = opted_out(*kube.namespace_annotations(ref.namespace))
     obj.setdefault("kind", ref.kind)
-    pods = [p for p in kube.pods_of(obj) if not p["metadata"].get("deletionTimestamp")]
+    pods_read = _READS.submit(kube.pods_of, obj)
+    rs_read = _READS.submit(kube.replicasets_of, obj) if ref.kind == "Deployment" else None
+    usage = kube.pod_usage(obj) if scaled else None
+    meta = obj.get("metadata", {})
+    if ns_read is not None:
+        ns_opted_out = opted_out(*ns_read.result())
+    else:
+        assert namespace_opted_out is not None
+        ns_opted_out = namespace_opted_out(ref.namespace)
+    pods = [p for p in pods_read.result() if not p["metadata"].get("deletionTimestamp")]
     desired, ready, _ = replicas(ref.kind, obj)
     now = clock.now()
-    rollout = rollout_of(kube.replicasets_of(obj), pods, now) if ref.kind == "Deployment" else None
+    rollout = rollout_of(rs_read.result(), pods, now) if rs_read is not None else None
     facts = WorkloadFacts(
         ref=ref,
         replicas=desired,
         ready_replicas=ready,
         pod_count=len(pods),
-        has_hpa=ref.kind in ("Deployment", "StatefulSet") and kube.has_hpa(ref),
+        has_hpa=hpa is not None and hpa.result(),
         gitops=is_gitops_managed(meta.get("labels"), meta.get("annotations")),
         opted_out=opted_out(meta.get("labels"), meta.get("annotations")),
         namespace_opted_out=ns_opted_out,
         signals=observe(pods, now),
         rollout=rollout,
-        saturation=saturation_of(pods, kube.pod_usage(obj)) if ref.kind in ("Deployment", "StatefulSet") else None,
+        saturation=saturation_of(pods, usage) if scaled else None,
     )
     return facts, obj
 
@@ -105,17 +121,37 @@ def cluster_starts_last_minute(kube: Kube, now: dt.datetime, *, exclude: str | N
     )
 
 
+def facts_and_history(
+    kube: Kube,
+    ref: WorkloadRef,
+    namespace_opted_out: Callable[[str], bool] | None = None,
+    *,
+    exclude: str | None = None,
+) -> tuple[WorkloadFacts, dict[str, Any] | None, History]:
+    """workload_facts and the namespace's history, read at the same time (both fresh, neither from a cache)."""
+    past: Future[History] = _READS.submit(history, kube, ref, clock.now(), exclude=exclude)
+    facts, obj = workload_facts(kube, ref, namespace_opted_out)
+    return facts, obj, past.result()
+
+
 def decide_on_history(
-    kube: Kube, inputs: decisions.DecisionInputs, *, exclude: str | None = None
+    kube: Kube,
+    inputs: decisions.DecisionInputs,
+    *,
+    exclude: str | None = None,
+    local: History | None = None,
 ) -> decisions.Decision:
     """decide() on the Remediations as they are now. The cluster-wide rate limit only ever turns a change that
     would start by itself into one that waits for approval (a human's approval is not limited by it), so the
     LIST of every Remediation in the cluster, whose cost grows with their number, is read only for a decision
-    that comes out automatic and changing; everything else decides on one LIST of the namespace."""
+    that comes out automatic and changing; everything else decides on one LIST of the namespace. `local`: that
+    LIST's history when the caller has just read it (facts_and_history); else it is read here."""
     ref, now = inputs.workload.ref, inputs.now
-    local = replace(inputs, history=history(kube, ref, now, exclude=exclude))
-    decision = decisions.decide(local)
+    if local is None:
+        local = history(kube, ref, now, exclude=exclude)
+    with_local = replace(inputs, history=local)
+    decision = decisions.decide(with_local)
     if decision.mode != "auto" or decision.action == "notify":
         return decision
-    counted = replace(local.history, cluster_started_last_minute=cluster_starts_last_minute(kube, now, exclude=exclude))
-    return decisions.decide(replace(local, history=counted))
+    counted = replace(local, cluster_started_last_minute=cluster_starts_last_minute(kube, now, exclude=exclude))
+    return decisions.decide(replace(with_local, history=counted))

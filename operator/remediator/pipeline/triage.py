@@ -18,7 +18,7 @@ from remediator.domain import clock, incident_trace
 from remediator.domain import decide as decisions
 from remediator.domain.conditions import make_condition, set_condition
 from remediator.domain.corrections import Adjusted, Judgment, adjust, family_feedback
-from remediator.domain.evidence import dependency_named
+from remediator.domain.evidence import config_named, dependency_named
 from remediator.domain.policy import Policy
 from remediator.domain.types import Classification, WorkloadRef
 from remediator.locks import KeyedLocks
@@ -154,8 +154,15 @@ class Triage:
             ),
         )
 
+        feedback = self._feedback(ref.namespace, ee["spec"], classification)
+        if feedback is not None:
+            classification = feedback.classification
+        # The workload's own state, read outside the lock: no other decision changes it, and a storm's decisions
+        # would otherwise wait for each other's reads (what must be counted, the history, is read inside).
+        opted_out = self.cluster.namespace_opted_out if self.cluster is not None else None
+        facts, workload = workload_facts(self.kube, ref, opted_out)
         with self._decision_lock:
-            result = self._propose(ee, ref, classification, status, conditions, started)
+            result = self._propose(ee, ref, classification, feedback, facts, workload, status, conditions, started)
         return replace(result, classified=classified_at)
 
     def _propose(
@@ -163,16 +170,14 @@ class Triage:
         ee: dict[str, Any],
         ref: WorkloadRef,
         classification: Classification,
+        feedback: Adjusted | None,
+        facts: decisions.WorkloadFacts,
+        workload: dict[str, Any] | None,
         status: dict[str, Any],
         conditions: list[dict[str, Any]],
         started: float,
     ) -> TriageResult:
         ns, spec = ref.namespace, ee["spec"]
-        feedback = self._feedback(ns, spec, classification)
-        if feedback is not None:
-            classification = feedback.classification
-        opted_out = self.cluster.namespace_opted_out if self.cluster is not None else None
-        facts, workload = workload_facts(self.kube, ref, opted_out)
         policy = self.policies.for_namespace(ns)
         now = clock.now()
         decision = decide_on_history(
@@ -184,6 +189,8 @@ class Triage:
                 now=now,
                 parameters={},
                 dependency=dependency_named(f"{spec.get('message') or ''}\n{spec.get('logs') or ''}"),
+                config=config_named(str(spec.get("message") or "")),
+                family=str((spec.get("context") or {}).get("family") or "") or None,
                 feedback=feedback,
             ),
         )

@@ -19,7 +19,7 @@ from remediator.domain import clock, incident_trace
 from remediator.domain import decide as decisions
 from remediator.domain.policy import Policy
 from remediator.domain.types import Classification, Reason
-from remediator.pipeline.facts import decide_on_history, workload_facts
+from remediator.pipeline.facts import decide_on_history, facts_and_history
 from remediator.pipeline.policies import PolicySource
 from remediator.pipeline.remediation.transition import Transition
 from remediator.pipeline.remediation.view import target_ref
@@ -109,7 +109,8 @@ class Decider:
         the evidence rules gate its action and never replace it."""
         spec = rem["spec"]
         ref = target_ref(rem)
-        facts, _ = workload_facts(self.kube, ref)
+        name = rem["metadata"]["name"]
+        facts, _, past = facts_and_history(self.kube, ref, exclude=name)
         classification = Classification(
             error_type=spec["errorType"],
             action=spec["action"],
@@ -126,7 +127,8 @@ class Decider:
                 parameters=spec.get("parameters") or {},
                 choose_action=False,  # a user's proposal, or the proposed action at apply time
             ),
-            exclude=rem["metadata"]["name"],
+            exclude=name,
+            local=past,
         )
 
     def initialise(self, rem: dict[str, Any]) -> Transition:
