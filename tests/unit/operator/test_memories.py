@@ -29,3 +29,12 @@ def test_the_same_object_finds_its_memory_again_and_loses_it_when_deleted() -> N
     assert other is not first
     asyncio.run(memories.forget(_listed("0c6e-uid", "web-1")))
     assert list(memories._items) == ["77aa-uid"]
+
+
+def test_the_operator_imports_neither_the_aws_sdk_nor_pymongo_until_configured_to_use_them() -> None:
+    import subprocess
+    import sys
+
+    probe = "import sys, remediator.run, remediator.handlers; print(sorted({'boto3', 'pymongo'} & set(sys.modules)))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    assert done.stdout.strip() == "[]"  # each costs RSS in every replica (bench/results/memory.json)
