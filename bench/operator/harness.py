@@ -330,12 +330,16 @@ def _operator_identity(cluster: Cluster, work: Path) -> Path:
 
 
 @contextlib.contextmanager
-def bench_cluster(namespace: str, nodes: int = 3, keep: bool = False) -> Iterator[Bench]:
+def bench_cluster(
+    namespace: str, nodes: int = 3, keep: bool = False, controllers_qps: float | None = None
+) -> Iterator[Bench]:
     """Start a private control plane with an audit log, the CRDs and admission policy, a namespace with a
-    propose-only cluster-default policy; stop everything (and remove the directory unless `keep`) at the end."""
+    propose-only cluster-default policy; stop everything (and remove the directory unless `keep`) at the end.
+    `controllers_qps`: the controller-manager's and scheduler's client rate (DevCluster), for benches that
+    create thousands of Pods; None keeps their defaults."""
     work = Path(tempfile.mkdtemp(prefix="remediator-bench-"))
     audit_log = work / "audit.log"
-    dev = DevCluster(work / "cluster", nodes=nodes, audit_log=audit_log)
+    dev = DevCluster(work / "cluster", nodes=nodes, audit_log=audit_log, controllers_qps=controllers_qps)
     operators: OperatorFactory | None = None
     try:
         started = time.monotonic()

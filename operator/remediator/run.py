@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from remediator import handlers  # noqa: F401  (registers the handlers)
 from remediator.adapters.kube import NoCluster, api_client, cluster_problem
+from remediator.memories import CompactMemories
 from remediator.settings import Settings, explain, load
 from remediator_model import artifact
 from remediator_model.artifact import ArtifactError
@@ -89,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
             standalone=False,
             peering_name=settings.shard_peering,
             memo=kopf.Memo(settings=settings),
+            memories=CompactMemories(),  # lets the decoded start-up listing's memory go (memories.py)
         )
     )
     return 0

@@ -23,14 +23,17 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
-
-from pymongo import ASCENDING, DESCENDING, MongoClient
-from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from remediator import metrics
 from remediator.domain import clock
 from remediator.domain.redact import scrub
+
+if TYPE_CHECKING:
+    from pymongo import MongoClient
+
+# pymongo itself is imported when a store is made (about 6 MB of the operator's RSS, unused without MongoDB).
+ASCENDING, DESCENDING = 1, -1  # pymongo's sort and index directions
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -62,6 +65,8 @@ class FeedbackStore:
         retention_days: float = 30.0,
         clock: Callable[[], dt.datetime] = _now,
     ) -> None:
+        from pymongo import MongoClient
+
         self.retention = dt.timedelta(days=retention_days)
         self.clock = clock
         self.client: MongoClient[dict[str, Any]] = MongoClient(
@@ -86,6 +91,8 @@ class FeedbackStore:
 
     # -- plumbing -----------------------------------------------------------------------------------------
     def _call(self, what: str, fn: Callable[[], T]) -> T:
+        from pymongo.errors import ConnectionFailure
+
         try:
             result = fn()
         except ConnectionFailure as err:  # includes ServerSelectionTimeoutError, AutoReconnect, NetworkTimeout
@@ -119,6 +126,8 @@ class FeedbackStore:
 
     def ping(self) -> bool:
         """True when the server answers a ping within the timeout; never raises."""
+        from pymongo.errors import PyMongoError
+
         try:
             return bool(self.client.admin.command("ping").get("ok") == 1)
         except PyMongoError:
@@ -145,6 +154,8 @@ class FeedbackStore:
             update["$setOnInsert"].update(body)
 
         def write() -> bool:
+            from pymongo.errors import DuplicateKeyError
+
             try:
                 result = collection.update_one({"_id": key}, update, upsert=True)
             except DuplicateKeyError:  # two writers raced on the same _id: the other one inserted it

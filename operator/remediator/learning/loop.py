@@ -35,9 +35,9 @@ def aws_clients(opts: Settings) -> tuple[Any, Any]:
 
 
 def resolved_mongodb_uri(opts: Settings) -> str | None:
-    """The MongoDB URI, read from SSM Parameter Store when given as ssm:///path."""
-    _, ssm = aws_clients(opts)
-    return resolve_optional(opts.mongodb_uri, ssm)
+    """The MongoDB URI, read from SSM Parameter Store when given as ssm:///path. The AWS SDK is imported and
+    its clients made only then: importing it and making an S3 client cost about 20 MB of memory."""
+    return resolve_optional(opts.mongodb_uri, lambda: aws_clients(opts)[1]())
 
 
 @dataclass

@@ -114,3 +114,25 @@ def test_resolve_errors_name_the_parameter_never_the_value(value: str, error: st
     with pytest.raises(SSMResolutionError) as err:
         resolve(value, lambda: FakeSSM({"/kr/mongo": "secretpw"}, error))
     assert needle in str(err.value) and "secretpw" not in str(err.value)
+
+
+def test_the_mongodb_uri_needs_the_aws_sdk_only_when_it_is_an_ssm_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    from remediator.learning import loop
+    from remediator.settings import Settings
+
+    made: list[str] = []
+
+    class FakeSSM:
+        def get_parameter(self, Name: str, WithDecryption: bool) -> dict[str, Any]:
+            return {"Parameter": {"Value": "mongodb://from-ssm"}}
+
+    def clients(endpoint: str | None, region: str | None) -> tuple[Any, Any]:
+        made.append("s3")
+        return object(), FakeSSM
+
+    monkeypatch.setattr(loop.aws, "clients", clients)
+    assert loop.resolved_mongodb_uri(Settings()) is None
+    assert loop.resolved_mongodb_uri(Settings(mongodb_uri="mongodb://db:27017")) == "mongodb://db:27017"
+    assert made == []  # no SDK import, no client: about 20 MB of the operator's memory
+    assert loop.resolved_mongodb_uri(Settings(mongodb_uri="ssm:///kr/mongodb")) == "mongodb://from-ssm"
+    assert made == ["s3"]
