@@ -21,6 +21,8 @@ from remediator.domain.verify import MIN_STABLE_SECONDS
 VERIFYING = "Verifying"
 STABLE = "Stable"  # the condition the verification step keeps (api.Condition.STABLE)
 WorkloadKey = tuple[str, str, str]  # (namespace, kind, name)
+VERIFY_CHECK_SECONDS = 5.0
+VERIFY_CHECK_INS = 6  # bounded: this is a safety net for a missed event, not polling
 
 
 def stable_seconds(status: Mapping[str, Any]) -> float | None:
@@ -35,6 +37,20 @@ def stable_seconds(status: Mapping[str, Any]) -> float | None:
     return min(MIN_STABLE_SECONDS, max(0.0, (until - applied).total_seconds()) / 2)
 
 
+def _check_ins(status: Mapping[str, Any], deadline: datetime | None) -> list[datetime]:
+    """While verifying and not yet Stable: a few looks at the workload after the change, in case its watch
+    events came before this Remediation was known to be verifying (they wake only Remediations the index
+    already holds as Verifying). At most VERIFY_CHECK_INS, VERIFY_CHECK_SECONDS apart, never past the deadline."""
+    try:
+        applied = parse_time(status.get("appliedAt"))
+    except ValueError:
+        return []
+    if applied is None:
+        return []
+    times = (applied + timedelta(seconds=VERIFY_CHECK_SECONDS * k) for k in range(1, VERIFY_CHECK_INS + 1))
+    return [t for t in times if deadline is None or t < deadline]
+
+
 def wake_times(rem: Mapping[str, Any]) -> list[datetime]:
     """The times, earliest first, at which this Remediation must be reconciled although nothing about it
     changed; empty once it is final (nothing to wait for). A time in the past means: now."""
@@ -44,6 +60,8 @@ def wake_times(rem: Mapping[str, Any]) -> list[datetime]:
     wakes = [item.deadline]
     status = rem.get("status") or {}
     stable = get_condition(status.get("conditions"), STABLE) if item.phase == VERIFYING else None
+    if item.phase == VERIFYING and (stable is None or stable.get("status") != "True"):
+        wakes.extend(_check_ins(status, item.deadline))
     if stable is not None and stable.get("status") == "True":
         seconds = stable_seconds(status)
         try:

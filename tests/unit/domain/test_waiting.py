@@ -41,9 +41,23 @@ def test_final_remediations_never_wake() -> None:
         assert next_wake(rem({"phase": phase, "expiresAt": at(10), "verifyUntil": at(10)})) is None
 
 
-def test_a_verification_wakes_at_the_end_of_its_window_while_not_stable() -> None:
+def test_a_verification_not_yet_stable_is_looked_at_a_few_times_then_at_the_end_of_its_window() -> None:
+    # Its workload's events may have come before the index knew it verifies: six looks, 5 s apart after
+    # the change, then the window's end (the past ones collapse into one pass in the scheduler).
     status = {"phase": "Verifying", "appliedAt": at(-10), "verifyUntil": at(290), "conditions": [stable("False", -5)]}
-    assert next_wake(rem(status)) == NOW + timedelta(seconds=290)
+    looks = [NOW + timedelta(seconds=-10 + 5 * k) for k in range(1, 7)]
+    assert wake_times(rem(status)) == [*looks, NOW + timedelta(seconds=290)]
+
+
+def test_the_looks_never_pass_the_window_end_and_stop_once_stable() -> None:
+    short = {"phase": "Verifying", "appliedAt": at(0), "verifyUntil": at(12)}
+    assert wake_times(rem(short)) == [
+        NOW + timedelta(seconds=5),
+        NOW + timedelta(seconds=10),
+        NOW + timedelta(seconds=12),
+    ]
+    steady = {"phase": "Verifying", "appliedAt": at(-20), "verifyUntil": at(280), "conditions": [stable("True", -10)]}
+    assert len(wake_times(rem(steady))) == 2  # early success and the window's end, no looks
 
 
 def test_a_stable_verification_wakes_when_it_may_succeed_early() -> None:
