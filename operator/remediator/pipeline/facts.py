@@ -108,13 +108,14 @@ def history(kube: Kube, ref: WorkloadRef, now: dt.datetime, *, exclude: str | No
     )
 
 
-def cluster_starts_last_minute(kube: Kube, now: dt.datetime, *, exclude: str | None = None) -> int:
-    """Changing Remediations started anywhere in the cluster in the last minute (one LIST of every Remediation)."""
+def cluster_starts_last_minute(kube: Kube, now: dt.datetime, *, exclude: tuple[str, str] | None = None) -> int:
+    """Changing Remediations started anywhere in the cluster in the last minute (one LIST of every Remediation).
+    `exclude`: (namespace, name) of the one being decided (a name alone may recur in another namespace)."""
     minute_ago = now - dt.timedelta(minutes=1)
     return sum(
         1
         for r in kube.list_cr(api.REMEDIATIONS)
-        if r["metadata"]["name"] != exclude
+        if (r["metadata"].get("namespace"), r["metadata"]["name"]) != exclude
         and (p := _past(r)) is not None
         and p.started_at > minute_ago
         and p.action != "notify"
@@ -153,5 +154,10 @@ def decide_on_history(
     decision = decisions.decide(with_local)
     if decision.mode != "auto" or decision.action == "notify":
         return decision
-    counted = replace(local, cluster_started_last_minute=cluster_starts_last_minute(kube, now, exclude=exclude))
+    counted = replace(
+        local,
+        cluster_started_last_minute=cluster_starts_last_minute(
+            kube, now, exclude=(ref.namespace, exclude) if exclude else None
+        ),
+    )
     return decisions.decide(replace(with_local, history=counted))

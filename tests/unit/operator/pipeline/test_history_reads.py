@@ -66,6 +66,8 @@ def test_starts_older_than_a_minute_and_the_remediation_itself_do_not_count() ->
     started(kube, "me", NS, "other", seconds_ago=5)
     assert decide_on_history(kube, limited(1), exclude="me").mode == "auto"
     assert decide_on_history(kube, limited(1)).codes() == ["RateLimitedCluster"]
+    started(kube, "me", "payments", "api", seconds_ago=5)  # the same name in another namespace still counts
+    assert decide_on_history(kube, limited(1), exclude="me").codes() == ["RateLimitedCluster"]
 
 
 def test_the_workload_history_comes_from_the_same_namespace_list() -> None:
