@@ -7,13 +7,24 @@ import sys
 from collections.abc import Sequence
 
 
+def without_kubernetes_client() -> None:
+    """Keep the generated `kubernetes` client out of this process. The operator and the HTTP API talk to the
+    API server through adapters/kubeapi.py; kopf imports the client whenever it is importable (to recognise
+    its model objects, which we never pass), and loading its thousands of classes costs about 40 MB of RSS.
+    Installed beside us (the kubectl plugin and the tests use it), it would be imported all the same."""
+    if "kubernetes" not in sys.modules:
+        sys.modules["kubernetes"] = None  # type: ignore[assignment]  # `import kubernetes` raises ImportError
+
+
 def _run(args: argparse.Namespace) -> int:
+    without_kubernetes_client()
     from remediator.run import run
 
     return run(args)
 
 
 def _api(args: argparse.Namespace) -> int:
+    without_kubernetes_client()
     from remediator.web.server import run
 
     return run(args)

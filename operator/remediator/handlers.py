@@ -9,15 +9,17 @@ import os
 import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import kopf
-from kubernetes.client.exceptions import ApiException
 from pydantic import ValidationError
 from urllib3.exceptions import HTTPError
 
 from remediator import api, metrics
+from remediator.adapters import connection
 from remediator.adapters.kube import Kube, api_client
+from remediator.adapters.kubeapi import ApiException
 from remediator.domain import clock, cluster_facts, inflight, waiting
 from remediator.domain.shard import Shard, stale_finalizers
 from remediator.learning.feedback import pending_feedback
@@ -139,6 +141,30 @@ def cleanup(memo: kopf.Memo, **_: Any) -> None:
     server = getattr(memo, "metrics_server", None)
     if server is not None:
         server.shutdown()
+
+
+@kopf.on.login()
+def login(**_: Any) -> kopf.ConnectionInfo:
+    """kopf connects with the operator's own connection settings (adapters/connection.py): in-cluster, or the
+    kubeconfig with its exec credential plugin, which kopf's built-in kubeconfig login cannot run. kopf calls
+    this again when the API server answers 401 or the credential's expiration comes, so it is read anew."""
+    try:
+        conn = connection.load()
+        creds = conn.credentials(renew=True)
+    except connection.ConfigError as err:
+        raise kopf.TemporaryError(f"no credentials for the API server: {err}", delay=10) from err
+    return kopf.ConnectionInfo(
+        server=conn.server,
+        ca_path=conn.ca_file,
+        insecure=conn.insecure,
+        username=conn.username,
+        password=conn.password,
+        token=creds.token,
+        certificate_path=creds.cert_file,
+        private_key_path=creds.key_file,
+        default_namespace=conn.namespace,
+        expiration=datetime.fromtimestamp(creds.expires_at, UTC) if creds.expires_at else None,
+    )
 
 
 # -- sharding: which objects this replica serves ---------------------------------------------------------

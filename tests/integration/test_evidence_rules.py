@@ -116,7 +116,7 @@ def test_a_timeout_with_saturated_replicas_scales_up(
         template_annotations={"sim.remediator.dev/memory-usage": "60Mi", "sim.remediator.dev/cpu-usage": "200m"},
     )
     pods = {p["metadata"]["name"] for p in ops.running_pods("checkout", 2)}
-    reader = PodUsage(metrics_cluster.api)
+    reader = PodUsage(metrics_cluster.kube_api)
     wait_for(
         lambda: pods <= set((reader.read(namespace, "app=checkout") or {}).keys()),
         90,

@@ -11,6 +11,7 @@ import pytest
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
+from remediator.adapters.kubeapi import ApiException as OperatorApiException
 from remediator.adapters.usage import ContainerUsage, PodUsage, PodUsageMap, parse_pod_metrics
 from remediator_dev.devcluster.cluster import METRICS_APISERVICE, METRICS_RESOLUTION_SECONDS
 from tests.fixtures.cluster import Cluster
@@ -76,7 +77,7 @@ def test_annotated_pods_report_their_simulated_usage(metrics_cluster: Cluster, n
         namespace, _deployment("busy", annotations, containers=("app", "sidecar"))
     )
     pods = _running_pods(metrics_cluster, namespace, "busy", 2)
-    reader = PodUsage(metrics_cluster.api)
+    reader = PodUsage(metrics_cluster.kube_api)
 
     usage = _wait(lambda: _usage_for(reader, namespace, "app=busy", pods), METRICS_WAIT, "PodMetrics of busy")
 
@@ -99,7 +100,7 @@ def test_pods_without_usage_annotations_report_none(metrics_cluster: Cluster, na
     apps.create_namespaced_deployment(namespace, _deployment("control", control_usage))
     idle = _running_pods(metrics_cluster, namespace, "idle", 2)
     control = _running_pods(metrics_cluster, namespace, "control", 2)
-    reader = PodUsage(metrics_cluster.api)
+    reader = PodUsage(metrics_cluster.kube_api)
 
     everything = _wait(lambda: _usage_for(reader, namespace, None, control), METRICS_WAIT, "PodMetrics of control")
     time.sleep(METRICS_RESOLUTION_SECONDS + 1)  # one more scrape, in case an idle Pod lagged behind
@@ -136,45 +137,45 @@ def without_metrics_api(cluster: Cluster) -> Iterator[None]:
             metadata=client.V1ObjectMeta(name=METRICS_APISERVICE, labels=saved.metadata.labels), spec=saved.spec
         )
         registration.create_api_service(body)
-        _wait(lambda: PodUsage(cluster.api).read("default") is not None, 60, "metrics.k8s.io to be served again")
+        _wait(lambda: PodUsage(cluster.kube_api).read("default") is not None, 60, "metrics.k8s.io to be served again")
 
 
 def test_read_returns_none_when_the_api_server_has_no_metrics_apiservice(
     cluster: Cluster, namespace: str, without_metrics_api: None
 ) -> None:
-    reader = PodUsage(cluster.api)
+    reader = PodUsage(cluster.kube_api)
     # The aggregator drops the group within moments of the APIService going.
     assert _wait(lambda: reader.read(namespace) is None or None, 30, "metrics.k8s.io to go") is True
 
 
 # -- the same contract without a cluster --------------------------------------------------------------------
-class _FakeCustomObjects:
+class _FakeKubeApi:
     def __init__(self, status: int | None = None, body: dict[str, Any] | None = None) -> None:
         self.status, self.body, self.calls = status, body, []
 
-    def list_namespaced_custom_object(self, group: str, version: str, namespace: str, plural: str, **kw: Any) -> Any:
-        self.calls.append((group, version, namespace, plural, kw))
+    def json(self, method: str, path: str, **kw: Any) -> Any:
+        self.calls.append((method, path, kw))
         if self.status is not None:
-            raise ApiException(status=self.status, reason="fake")
+            raise OperatorApiException(status=self.status, reason="fake")
         return self.body
 
 
-def _reader(fake: _FakeCustomObjects) -> PodUsage:
-    reader = PodUsage(client.ApiClient())
-    reader.custom = fake  # type: ignore[assignment]
-    return reader
+def _reader(fake: _FakeKubeApi) -> PodUsage:
+    return PodUsage(fake)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("status", [404, 503])
 def test_read_returns_none_when_metrics_api_is_not_served(status: int) -> None:
-    fake = _FakeCustomObjects(status=status)
+    fake = _FakeKubeApi(status=status)
     assert _reader(fake).read("ns", "app=web") is None
-    assert fake.calls == [("metrics.k8s.io", "v1beta1", "ns", "pods", {"label_selector": "app=web"})]
+    assert fake.calls == [
+        ("GET", "/apis/metrics.k8s.io/v1beta1/namespaces/ns/pods", {"query": [("labelSelector", "app=web")]})
+    ]
 
 
 def test_read_raises_other_api_errors() -> None:
-    with pytest.raises(ApiException):
-        _reader(_FakeCustomObjects(status=403)).read("ns")
+    with pytest.raises(OperatorApiException):
+        _reader(_FakeKubeApi(status=403)).read("ns")
 
 
 def test_parse_pod_metrics_quantities() -> None:

@@ -412,7 +412,7 @@ def test_rate_limit_is_per_caller(cluster: Cluster, model: Classifier, world: Wo
 
 def _unreachable_client(model: Classifier, cluster: Cluster, port: int, timeout: float) -> tuple[TestClient, Deps]:
     cfg = load_configuration(str(cluster.kubeconfig))
-    cfg.host = f"https://127.0.0.1:{port}"
+    cfg.server = f"https://127.0.0.1:{port}"
     deps = Deps(
         kube=ApiServer(cfg, timeout=timeout, connect_timeout=timeout), model=model, config=Config(wait_seconds=0.2)
     )

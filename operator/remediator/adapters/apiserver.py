@@ -1,8 +1,8 @@
 """The API server as the HTTP API sees it: TokenReview, SubjectAccessReview, and requests made *as the caller*.
 
-A plain urllib3 client over the kubeconfig's (or in-cluster) connection settings, because a caller with
-several groups needs one ``Impersonate-Group`` header per group, which the generated client's header dict
-cannot carry. Every call has a bounded timeout; a connection failure, a timeout or a 5xx of the API server
+A plain urllib3 client over the kubeconfig's (or in-cluster) connection settings (adapters/connection.py):
+a caller with several groups needs one ``Impersonate-Group`` header per group, which a header dict cannot
+carry. Every call has a bounded timeout; a connection failure, a timeout or a 5xx of the API server
 raises `Unavailable` (the HTTP API answers 503), any other error status raises `ApiError` with the API
 server's own status, reason and message.
 """
@@ -10,15 +10,14 @@ server's own status, reason and message.
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
 import urllib3
-from kubernetes import client as kclient
-from kubernetes import config as kube_config
 
+from remediator.adapters import connection
+from remediator.adapters.connection import Connection
 from remediator.api import GROUP, VERSION
 
 
@@ -48,48 +47,27 @@ class Access:
     reason: str = ""
 
 
-def load_configuration(kubeconfig: str | None = None, context: str | None = None) -> kclient.Configuration:
+def load_configuration(kubeconfig: str | None = None, context: str | None = None) -> Connection:
     """In-cluster when no kubeconfig is named and we run in a Pod, else the (named or default) kubeconfig."""
-    cfg = kclient.Configuration()
-    if kubeconfig is None:
-        try:
-            kube_config.load_incluster_config(client_configuration=cfg)
-            return cfg
-        except kube_config.ConfigException:
-            pass
-    kube_config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=cfg)
-    return cfg
+    return connection.load(kubeconfig, context)
 
 
 class ApiServer:
-    def __init__(
-        self, cfg: kclient.Configuration, *, timeout: float = 5.0, connect_timeout: float = 2.0, pool: int = 32
-    ) -> None:
+    def __init__(self, cfg: Connection, *, timeout: float = 5.0, connect_timeout: float = 2.0, pool: int = 32) -> None:
         self.cfg = cfg
-        self.base = cfg.host.rstrip("/")
+        self.base = cfg.server.rstrip("/")
         self.timeout = urllib3.Timeout(connect=connect_timeout, read=timeout)
-        kwargs: dict[str, Any] = {"num_pools": 4, "maxsize": pool, "block": False, "retries": False}
-        if self.base.startswith("https"):
-            kwargs["cert_reqs"] = "CERT_REQUIRED" if cfg.verify_ssl else "CERT_NONE"
-            if cfg.ssl_ca_cert:
-                kwargs["ca_certs"] = cfg.ssl_ca_cert
-            if cfg.cert_file:
-                kwargs["cert_file"] = cfg.cert_file
-            if cfg.key_file:
-                kwargs["key_file"] = cfg.key_file
-            if cfg.tls_server_name:
-                kwargs["server_hostname"] = cfg.tls_server_name
-        self._http = urllib3.PoolManager(**kwargs)
-        self._lock = threading.Lock()
+        self._http = cfg.pool(maxsize=pool)
 
     def close(self) -> None:
         self._http.clear()
 
     # -- transport ------------------------------------------------------------------------------------------
     def _own_auth(self) -> str | None:
-        with self._lock:  # the in-cluster token is re-read by the refresh hook; one reader at a time
-            token = self.cfg.get_api_key_with_prefix("authorization")
-        return str(token) if token else None
+        try:
+            return self.cfg.authorization()  # a rotated in-cluster token is re-read, an exec credential renewed
+        except connection.ConfigError as err:
+            raise Unavailable(f"no credentials for the Kubernetes API server: {err}") from err
 
     def request(
         self,

@@ -11,9 +11,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from kubernetes import client
-from kubernetes.client.exceptions import ApiException
-
+from remediator.adapters.kubeapi import ApiException, KubeApi, path_of
 from remediator.domain.quantity import parse_millicores, parse_quantity
 
 log = logging.getLogger(__name__)
@@ -36,19 +34,17 @@ PodUsageMap = dict[str, dict[str, ContainerUsage]]
 
 
 class PodUsage:
-    """Reads PodMetrics for a namespace and label selector through the CustomObjectsApi."""
+    """Reads PodMetrics for a namespace and label selector."""
 
-    def __init__(self, api: client.ApiClient) -> None:
-        self.custom = client.CustomObjectsApi(api)
+    def __init__(self, api: KubeApi) -> None:
+        self.api = api
 
     def read(self, namespace: str, label_selector: str | None = None) -> PodUsageMap | None:
         """Usage per Pod and container, or None when the metrics API is not served. A Pod the metrics server
         has no complete sample for yet (just started, or using nothing) is absent from the result."""
-        kwargs: dict[str, Any] = {}
-        if label_selector:
-            kwargs["label_selector"] = label_selector
+        query = [("labelSelector", label_selector)] if label_selector else []
         try:
-            listing = self.custom.list_namespaced_custom_object(GROUP, VERSION, namespace, "pods", **kwargs)
+            listing = self.api.json("GET", path_of(GROUP, VERSION, "pods", namespace), query=query)
         except ApiException as err:
             if err.status in _NOT_SERVED:
                 log.debug("%s/%s is not served (%s): no observed usage", GROUP, VERSION, err.status)
@@ -69,9 +65,7 @@ def parse_pod_metrics(listing: Mapping[str, Any]) -> PodUsageMap:
             name = container.get("name")
             usage = container.get("usage") or {}
             try:
-                containers[name] = ContainerUsage(
-                    parse_millicores(usage["cpu"]), parse_quantity(usage["memory"])
-                )
+                containers[name] = ContainerUsage(parse_millicores(usage["cpu"]), parse_quantity(usage["memory"]))
             except (KeyError, TypeError, ValueError):
                 log.warning("skipping malformed PodMetrics container %r of pod %r: %r", name, pod, usage)
         result[pod] = containers

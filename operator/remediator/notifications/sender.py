@@ -19,11 +19,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from kubernetes.client.exceptions import ApiException
-
 from remediator import api, metrics
 from remediator.adapters import aws
 from remediator.adapters.kube import Kube
+from remediator.adapters.kubeapi import ApiException
 from remediator.adapters.notify_http import Alertmanager, SinkError, Webhook
 from remediator.adapters.ssm import resolve
 from remediator.domain import clock

@@ -15,10 +15,9 @@ import logging
 import threading
 from dataclasses import dataclass
 
-from kubernetes.client.exceptions import ApiException
-
 from remediator import api
 from remediator.adapters.kube import Kube
+from remediator.adapters.kubeapi import ApiException
 from remediator.domain import clock
 from remediator.domain.cluster_facts import ErrorEventEntry, errorevent_entry
 from remediator.pipeline.cluster_view import ClusterView

@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from kubernetes.client.exceptions import ApiException
 
 from remediator import metrics
 from remediator.adapters import kube
-from remediator.adapters.kube import request_labels
+from remediator.adapters.connection import Connection
+from remediator.adapters.kubeapi import ApiException, KubeApi, request_labels
+from tests.unit.operator.fake_apiserver import FakeApiServer
 
 H = "https://127.0.0.1:6443"
 
@@ -54,18 +55,14 @@ def test_expected_answers_are_not_errors_and_real_errors_are() -> None:
     assert (_errors("create", "409"), _errors("create", "500")) == (before[0], before[1] + 1)
 
 
-def test_every_request_through_the_adapters_client_is_counted_once() -> None:
-    class Client:
-        def __init__(self) -> None:
-            self.sent: list[str] = []
-
-        def request(self, method: str, url: str, query_params: Any = None, **_: Any) -> str:
-            self.sent.append(url)
-            return "ok"
-
-    c = Client()
-    counted = kube.count_requests(kube.count_requests(c))  # type: ignore[arg-type]
-    sample = metrics.KUBE_REQUESTS.labels(verb="get", resource="namespaces")
-    before = sample._value.get()
-    assert counted.request("GET", H + "/api/v1/namespaces/shop") == "ok"
-    assert sample._value.get() == before + 1 and c.sent == [H + "/api/v1/namespaces/shop"]
+def test_every_request_is_counted_once_and_an_error_status_raises() -> None:
+    with FakeApiServer({("GET", "/api/v1/namespaces/shop"): (200, {"metadata": {"name": "shop"}})}) as server:
+        client = KubeApi(Connection(server=server.url, token="t0k"))
+        sample = metrics.KUBE_REQUESTS.labels(verb="get", resource="namespaces")
+        before = sample._value.get()
+        assert client.json("GET", "/api/v1/namespaces/shop") == {"metadata": {"name": "shop"}}
+        assert sample._value.get() == before + 1
+        with pytest.raises(ApiException) as missing:
+            client.json("GET", "/api/v1/namespaces/gone")
+        assert missing.value.status == 404 and missing.value.message == "not here"
+        assert [h.get("Authorization") for h in server.headers] == ["Bearer t0k", "Bearer t0k"]

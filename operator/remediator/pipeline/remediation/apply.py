@@ -10,10 +10,9 @@ import datetime as dt
 import json
 from typing import Any
 
-from kubernetes.client.exceptions import ApiException
-
 from remediator import api
 from remediator.adapters.kube import Kube, NotFound
+from remediator.adapters.kubeapi import ApiException
 from remediator.domain import actions, clock
 from remediator.domain.actions.base import Change, Patch, Plan, PlanContext, Refusal
 from remediator.domain.types import WorkloadRef

@@ -12,10 +12,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from kubernetes.client.exceptions import ApiException
-
 from remediator import api
 from remediator.adapters.kube import Kube
+from remediator.adapters.kubeapi import ApiException
 from remediator.domain import clock, inflight
 from remediator.domain.actions.base import Refusal
 from remediator.domain.policy import self_approval_allowed

@@ -9,10 +9,9 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from kubernetes.client.exceptions import ApiException
-
 from remediator import api, failpoints, metrics
 from remediator.adapters.kube import Kube, NotFound
+from remediator.adapters.kubeapi import ApiException
 from remediator.domain import clock, notification
 from remediator.domain.conditions import make_condition, set_condition
 from remediator.domain.lifecycle import standard_conditions

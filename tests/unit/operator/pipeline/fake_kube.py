@@ -8,9 +8,8 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from kubernetes.client.exceptions import ApiException
-
 from remediator.adapters.kube import NotFound
+from remediator.adapters.kubeapi import ApiException
 from remediator.domain.types import WorkloadRef
 
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from kubernetes.client.exceptions import ApiException
-
 from remediator import api
+from remediator.adapters.kubeapi import ApiException
 from remediator.domain.cluster_facts import errorevent_entry
 from remediator.pipeline.cluster_view import Caches, ClusterView
 from remediator.pipeline.counts import Counts

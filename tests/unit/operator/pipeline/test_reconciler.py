@@ -218,8 +218,7 @@ def test_a_recent_step_is_not_cut_short() -> None:
 
 
 def test_a_decision_taken_on_a_stale_read_is_not_written() -> None:
-    from kubernetes.client.exceptions import ApiException
-
+    from remediator.adapters.kubeapi import ApiException
     from remediator.pipeline.remediation.status import StatusWriter
     from remediator.pipeline.remediation.transition import Transition
 
