@@ -27,7 +27,8 @@ states, usage from metrics.k8s.io) and say whether the model's action may change
 - increase_memory needs an observed OOMKilled: corroborate.py's ACTION_NEEDS.
 
 What the error text names (a dependency, a ConfigMap or Secret, the claimed family) is the writer's word: it
-may only turn an action into notify, never keep one the operator's own observations turn into notify.
+may only turn an action into notify, never keep one the operator's own observations or the other rules turn
+into notify; a ConfigMap or Secret is named only in the target's own namespace (nothing is read from it).
 
 Each rule returns a Finding: the action to take, a gate (a Reason that makes it a proposal) or nothing,
 and one line of evidence for status.
@@ -199,10 +200,6 @@ def unschedulable(e: ActionEvidence) -> bool:
 
 
 def _unschedulable(e: ActionEvidence, action: str) -> Finding:
-    if action == "rollback":
-        found = _rollback(e)
-        if found.gate is None and found.replaced is None:
-            return found  # the newest revision, rolled out just now, is what the nodes cannot place
     sig = e.signals
     seen = f"{sig.pods - sig.ready}/{sig.pods} Pods not running" + (
         f" ({'; '.join(sig.examples)[:200]})" if sig.examples else ""
@@ -239,8 +236,17 @@ def support(error_type: str, action: str, e: ActionEvidence) -> Finding:
     """The action the evidence supports for this error type (see the module docstring)."""
     if action == "notify":
         return Finding("notify", "notify changes nothing")
-    if unschedulable(e):
+    found = _usual(error_type, action, e)
+    # Only a rollback the other rules fully support stays for unschedulable Pods (the newest revision, rolled
+    # out just now, is what the nodes cannot place); the claimed family never keeps what they turn into notify.
+    fresh_rollback = found.action == "rollback" and found.gate is None and found.replaced is None
+    if unschedulable(e) and not (action == "rollback" and fresh_rollback):
         return _unschedulable(e, action)
+    return found
+
+
+def _usual(error_type: str, action: str, e: ActionEvidence) -> Finding:
+    """support() for Pods that can be scheduled."""
     if error_type == "dependency_error":
         return _dependency(e, action)
     if action == "rollback":
@@ -289,21 +295,26 @@ def dependency_named(text: str) -> str | None:
 
 # What the kubelet writes when a container's configuration is missing (CreateContainerConfigError, a volume
 # that cannot be mounted): "couldn't find key K in ConfigMap ns/name", `secret "name" not found`.
-_MISSING_KEY = re.compile(r"couldn't find key ([-._a-zA-Z0-9]{1,253}) in (ConfigMap|Secret) (?:[a-z0-9-]{1,63}/)?(\S+)")
+_MISSING_KEY = re.compile(
+    r"couldn't find key ([-._a-zA-Z0-9]{1,253}) in (ConfigMap|Secret) (?:([a-z0-9-]{1,63})/)?(\S+)"
+)
 _NOT_FOUND = re.compile(r"\b(configmap|secret)s? \"([^\"]+)\" not found", re.IGNORECASE)
 _KINDS = {"configmap": "ConfigMap", "secret": "Secret"}
 
 
-def config_named(text: str) -> ConfigRef | None:
+def config_named(text: str, namespace: str) -> ConfigRef | None:
     """The first ConfigMap or Secret (or key of one) an error text says is missing, in its first SCAN_CHARS;
-    None when it names none, or names one that is not a valid object name or key."""
+    None when it names none, one that is not a valid object name or key, or one of another namespace than
+    the target's `namespace` (a Pod can only use its own namespace's: such a text is not the kubelet's)."""
     text = text[:SCAN_CHARS]
     found = [m for m in (_MISSING_KEY.search(text), _NOT_FOUND.search(text)) if m is not None]
     if not found:
         return None
     match = min(found, key=lambda m: m.start())
     if match.re is _MISSING_KEY:
-        key, kind, name = match.group(1), match.group(2), match.group(3).rstrip(".,;:)")
+        if match.group(3) not in (None, namespace):
+            return None
+        key, kind, name = match.group(1), match.group(2), match.group(4).rstrip(".,;:)")
     else:
         key, kind, name = None, _KINDS[match.group(1).lower()], match.group(2)
     return ConfigRef(kind, name, key) if is_dns1123_subdomain(name) else None

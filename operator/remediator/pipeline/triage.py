@@ -189,7 +189,7 @@ class Triage:
                 now=now,
                 parameters={},
                 dependency=dependency_named(f"{spec.get('message') or ''}\n{spec.get('logs') or ''}"),
-                config=config_named(str(spec.get("message") or "")),
+                config=config_named(str(spec.get("message") or ""), ns),
                 family=str((spec.get("context") or {}).get("family") or "") or None,
                 feedback=feedback,
             ),

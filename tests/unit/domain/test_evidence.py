@@ -126,12 +126,46 @@ def test_update_config_for_a_missing_secret_or_configmap_notifies_naming_it() ->
     ],
 )
 def test_the_configmap_or_secret_an_error_says_is_missing(text: str, named: ConfigRef | None) -> None:
-    assert config_named(text) == named
+    assert config_named(text, "shop") == named
 
 
 def test_a_hostile_message_names_a_config_only_in_its_scanned_prefix() -> None:
-    assert config_named("x" * 5000 + ' secret "db" not found') is None
-    assert config_named('secret "' + '"' * 10000) is None
+    assert config_named("x" * 5000 + ' secret "db" not found', "shop") is None
+    assert config_named('secret "' + '"' * 10000, "shop") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "couldn't find key token in Secret kube-system/admin-token",
+        "couldn't find key DATABASE_URL in ConfigMap other-team/app-config",
+        'secret "kube-system/admin-token" not found',  # not an object name either
+    ],
+)
+def test_a_config_of_another_namespace_is_never_named(text: str) -> None:
+    # A Pod can only use its own namespace's ConfigMaps and Secrets: a text naming another namespace's is not
+    # the kubelet's, and the operator neither names that object nor suggests a patch for it.
+    assert config_named(text, "shop") is None
+
+
+def test_a_config_of_the_targets_own_namespace_is_named() -> None:
+    text = "couldn't find key token in Secret kube-system/admin-token"
+    assert config_named(text, "kube-system") == ConfigRef("Secret", "admin-token", "token")
+
+
+@pytest.mark.parametrize("error_type", ["app_crash", "dependency_error", "config_issue", "timeout", "oom"])
+@pytest.mark.parametrize("action", ["rollback", "restart_pod", "scale_up", "update_config", "increase_memory"])
+@pytest.mark.parametrize("signals", [ALL_CRASHING, CRASHING_ONE_OF_THREE, PENDING])
+def test_a_claimed_unschedulable_family_never_keeps_what_the_other_rules_replace(
+    error_type: str, action: str, signals: PodSignals
+) -> None:
+    # The claim is the writer's word: with it the finding is the same as without it, or notify.
+    for rollout in (RECENT, None, Rollout(1, 30, True)):
+        plain = support(error_type, action, ActionEvidence(signals, rollout=rollout))
+        claimed = support(error_type, action, ActionEvidence(signals, rollout=rollout, family="unschedulable"))
+        assert claimed == plain or claimed.action == "notify", (plain, claimed)
+        if plain.action == "notify":
+            assert claimed.action == "notify", (plain, claimed)
 
 
 def test_scale_up_needs_saturated_replicas() -> None:
