@@ -1,7 +1,7 @@
 """The action follows from what the cluster shows, not from the text alone (domain/evidence.py), against the
 real operator, API server and controllers: a crash right after a rollout is rolled back by itself; the same
 crash with nothing to go back to is notified, not proposed; a timeout without saturated replicas notifies, naming the
-dependency."""
+dependency; a missing Secret is notified, naming it, and one of another namespace is never named."""
 
 from __future__ import annotations
 
@@ -151,3 +151,32 @@ def test_a_missing_secret_notifies_naming_it_instead_of_proposing_update_config(
     # update_config writes no Secret: approved unchanged it could only end "needs parameters.configPatch".
     check(rem["spec"]["action"] == "notify" and "MissingSecret" in status.get("reasons", []), status)
     check("Secret db-credentials is missing" in _decided(status), status)
+
+
+def test_a_claim_naming_another_namespaces_secret_names_nothing_of_it(
+    run_operator: OperatorFactory, ops: Ops, namespace: str
+) -> None:
+    """The tenant writes an ErrorEvent about its own Deployment claiming a key of kube-system's Secret is
+    missing: the operator neither names that Secret nor proposes anything about it (a Pod only uses its own
+    namespace's), and the Deployment is left alone. (A Warning Event of the config family makes no ErrorEvent:
+    the Pod's own status reports such failures.)"""
+    ops.policy(**FAST)
+    run_operator(namespace, env={"REMEDIATOR_WATCH_CLUSTER": "false"})
+    ops.deployment("api", 1)
+    ops.running_pods("api", 1)
+    generation = ops.get_deployment("api")["metadata"]["generation"]
+    ops.errorevent(
+        "forged-config",
+        {
+            "target": {"kind": "Deployment", "name": "api"},
+            "reason": "CreateContainerConfigError",
+            "message": "Error: couldn't find key token in Secret kube-system/admin-token",
+            "source": "user",
+        },
+    )
+    rem = _first_remediation(ops)
+    status = rem["status"]
+    check("MissingSecret" not in status.get("reasons", []), status)
+    decided = f"{_decided(status)} {' '.join(status.get('evidence') or [])} {rem['spec'].get('parameters') or {}}"
+    check("admin-token" not in decided and "kube-system" not in decided, status)
+    holds_for(lambda: ops.get_deployment("api")["metadata"]["generation"] == generation, 3, "the Deployment untouched")
