@@ -430,7 +430,10 @@ def run_scenario(
         ours["action"] = rem["spec"].get("action")
         ours["confidence"] = rem["spec"].get("confidence")
         ours["phase"] = _phase(rem)
-        ours["reason"] = (rem.get("status") or {}).get("reason")
+        # The decision's first reason (status.reasons keeps the decision's codes; a notify is over, and its
+        # status.reason says NotifiedHuman, by the time it is read here).
+        decided = rem.get("status") or {}
+        ours["reason"] = (decided.get("reasons") or [decided.get("reason")])[0]
         if _phase(rem) == "PendingApproval":
             demo.kubectl(
                 "annotate",
@@ -495,6 +498,10 @@ def _seconds(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f} s"
 
 
+def _proposal(ours: dict[str, Any]) -> str:
+    return f"{ours['action']} ({ours.get('reason') or '-'}) -> {ours['verdict'] or ours['phase']}"
+
+
 def summarize(runs: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
     """Per scenario over all runs: how often each tool reported it, median seconds, results, actions, fixes."""
     out = []
@@ -512,9 +519,8 @@ def summarize(runs: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
                 "fixed": sum(s["fixed"] for s in sides),
             }
         entry["ours"]["errorevents"] = sorted({r["ours"]["errorevents"] for r in rows})
-        entry["ours"]["actions"] = dict(
-            Counter(f"{r['ours']['action']} -> {r['ours']['verdict'] or r['ours']['phase']}" for r in rows)
-        )
+        # "action (the proposal's first reason) -> verdict once approved unchanged"
+        entry["ours"]["actions"] = dict(Counter(_proposal(r["ours"]) for r in rows))
         entry["k8sgpt"]["pod_results"] = sorted({r["k8sgpt"]["pod_results"] for r in rows})
         entry["k8sgpt"]["analyze_seconds_median"] = _median(
             [r["k8sgpt"]["run_seconds_median"] for r in rows if r["k8sgpt"]["run_seconds_median"] is not None]

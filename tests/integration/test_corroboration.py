@@ -40,11 +40,12 @@ def test_a_made_up_image_pull_about_a_healthy_deployment_is_only_proposed(
 ) -> None:
     ops.policy(**LOOSE)
     run_operator(namespace, env=NO_WATCH)
-    ops.deployment("app", 1)
+    # A revision to go back to: the made-up claim's rollback is a proposal to check, not a notify.
+    ops.deployment("app", 1, earlier_revision=True)
     ops.running_pods("app", 1)
     revision = ops.get_deployment("app")["metadata"]["annotations"].get("deployment.kubernetes.io/revision")
     ops.errorevent(
-        "madeup", _claim("app", "ImagePullBackOff", 'Back-off pulling image "registry.example/app:1.0": ErrImagePull')
+        "madeup", _claim("app", "ImagePullBackOff", 'Back-off pulling image "registry.example/app:1.1": ErrImagePull')
     )
     rem = _remediation_of(ops, "madeup")
     status = rem["status"]

@@ -62,9 +62,10 @@ def test_one_correction_changes_the_next_error_of_the_family_and_nothing_else(
     other = Ops(cluster, other_namespace)
     for o in (ops, other):
         o.policy(**PROPOSE)
+    # Each with a revision to go back to: the model's rollback stays a proposal (without one it is notify).
     for i in range(1, 4):
-        ops.deployment(f"app-{i}", 1)
-    other.deployment("app-1", 1)
+        ops.deployment(f"app-{i}", 1, earlier_revision=True)
+    other.deployment("app-1", 1, earlier_revision=True)
     op = run_operator(
         namespace,
         other_namespace,

@@ -42,20 +42,7 @@ def test_restart_pod_evicts_the_failing_pod_and_it_is_replaced(
 def test_rollback_returns_to_the_healthy_template(run_operator: OperatorFactory, ops: Ops, namespace: str) -> None:
     ops.policy(autoApplyThreshold=0.0, **FAST)
     run_operator(namespace, env=NO_WATCH)
-    ops.deployment("api", 2, memory="128Mi")
-    ops.running_pods("api", 2)
-    wait_for(
-        lambda: ops.get_deployment("api")["metadata"]["annotations"].get("deployment.kubernetes.io/revision") == "1",
-        20,
-        "revision 1",
-    )
-    bad = {"spec": {"template": {"metadata": {"annotations": {"sim.remediator.dev/fail": "crashloop"}}}}}
-    ops.apps.patch_namespaced_deployment("api", namespace, bad)
-    wait_for(
-        lambda: ops.get_deployment("api")["metadata"]["annotations"].get("deployment.kubernetes.io/revision") == "2",
-        20,
-        "revision 2",
-    )
+    ops.deployment("api", 2, memory="128Mi", fail="crashloop", earlier_revision=True)  # revision 2 crashes
     wait_for(
         lambda: any(
             (s.get("state") or {}).get("waiting", {}).get("reason") == "CrashLoopBackOff"

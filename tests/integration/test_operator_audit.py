@@ -96,7 +96,8 @@ def test_tenant_text_cannot_forge_records_and_shutdown_flushes_them(
         namespace,
         env=audit_env(s3_server, group, REMEDIATOR_WATCH_CLUSTER="false", REMEDIATOR_AUDIT_FLUSH_SECONDS="60"),
     )
-    ops.deployment("web", 1, memory="128Mi")
+    # A revision to go back to, so the claimed crash is a rollback proposal (a human decides), not a notify.
+    ops.deployment("web", 1, memory="128Mi", earlier_revision=True)
     ops.running_pods("web", 1)
     ops.errorevent(
         "forged",

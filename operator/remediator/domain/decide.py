@@ -9,10 +9,13 @@ Order, and what each rule does (every refusal or downgrade adds a Reason with a 
    escalateAfterFailures remediations failed in a row), HPAOwnsReplicas (scale_up of an HPA-scaled
    workload), ActionNotSupported (the action cannot apply to this kind, e.g. rollback of a StatefulSet,
    restart_pod of a bare Pod nothing would recreate), and what the evidence rules replace (evidence.py:
-   NoSaturation, DependencyElsewhere).
+   NoSaturation, DependencyElsewhere, NoPreviousRevision, PodsUnschedulable, MissingSecret,
+   MissingConfigMap).
 3. notify changes nothing, so it needs no approval and ignores limits and dry-run: mode "auto".
 4. Gates for changing actions -> mode "approval", phase PendingApproval, auto_apply False. A human may
-   still approve, so limits do not skip; the Remediation shows every gate that applies: NotCorroborated
+   still approve, so limits do not skip; the Remediation shows every gate that applies: NeedsConfigPatch
+   first (update_config without parameters.configPatch: approved as is it could only end Skipped, so the
+   reason says which patch to add before approving), NotCorroborated
    (the target's Pods do not show the claimed failure, see corroborate.py), what human feedback on the
    error's family says (corrections.py: CorrectedByFeedback, FeedbackDisagrees), UnfamiliarInput (the text
    is far from the training data: NOVELTY_LIMIT), what the evidence rules
@@ -38,7 +41,7 @@ from typing import Any, Literal
 
 from remediator.domain.corrections import Adjusted
 from remediator.domain.corroborate import PodSignals, corroborate
-from remediator.domain.evidence import ActionEvidence, Finding, Rollout, Saturation, support
+from remediator.domain.evidence import ActionEvidence, ConfigRef, Finding, Rollout, Saturation, support
 from remediator.domain.policy import Policy, namespace_in_scope
 from remediator.domain.types import WORKLOAD_KINDS, Classification, Reason, WorkloadRef
 
@@ -115,6 +118,8 @@ class DecisionInputs:
     history: History = field(default_factory=History)
     parameters: Mapping[str, Any] = field(default_factory=dict)
     dependency: str | None = None  # the dependency the error text names (evidence.dependency_named)
+    config: ConfigRef | None = None  # the ConfigMap or Secret the error text says is missing (evidence.config_named)
+    family: str | None = None  # the failure family the claim names (ErrorEvent spec.context.family)
     # The evidence rules may replace the action the operator's own classification chose; a user's requested
     # action (and one already proposed, at apply time) is never replaced, only gated.
     choose_action: bool = True
@@ -239,10 +244,25 @@ def _corroboration(inputs: DecisionInputs, action: str) -> Reason:
     return corroborate(inputs.classification.error_type, action, wl.signals, f"{wl.kind} {wl.ref.name}", saturated)
 
 
+def _needs_config_patch(inputs: DecisionInputs) -> Reason:
+    ref, wl = inputs.config, inputs.workload.ref
+    if ref is not None and ref.kind == "ConfigMap" and ref.key:
+        patch = f'configMapName: {ref.name} and configPatch: {{"data": {{"{ref.key}": "<value>"}}}}'
+    else:
+        patch = f"configPatch: a strategic-merge patch of {wl.kind} {wl.name} (or configMapName and a data patch)"
+    return Reason(
+        "NeedsConfigPatch",
+        f"approving needs spec.parameters first: {patch}; the value is for a human to write, and approved as is "
+        "update_config is skipped",
+    )
+
+
 def _gates(inputs: DecisionInputs, action: str, evidence: Reason) -> tuple[list[Reason], int]:
     policy, wl, hist, now = inputs.policy, inputs.workload, inputs.history, inputs.now
     conf = inputs.classification.confidence
     gates: list[Reason] = [evidence] if evidence.code == "NotCorroborated" else []
+    if action == "update_config" and not inputs.parameters.get("configPatch"):
+        gates.insert(0, _needs_config_patch(inputs))
     if inputs.feedback is not None and inputs.feedback.gate is not None:
         gates.append(inputs.feedback.gate)
     novelty = inputs.classification.novelty
@@ -265,12 +285,6 @@ def _gates(inputs: DecisionInputs, action: str, evidence: Reason) -> tuple[list[
         )
     if action not in policy.auto_apply_actions:
         gates.append(Reason("ActionNotAutoApplicable", f"the policy does not auto-apply {action}"))
-    elif action == "update_config" and not inputs.parameters.get("configPatch"):
-        gates.append(
-            Reason(
-                "ActionNotAutoApplicable", "update_config auto-applies only with parameters.configPatch; none was given"
-            )
-        )
     if wl.gitops and policy.git_ops.respect:
         gates.append(
             Reason(
@@ -321,6 +335,8 @@ def _finding(inputs: DecisionInputs, action: str) -> Finding:
         rollout=wl.rollout,
         saturation=wl.saturation,
         dependency=inputs.dependency,
+        config=inputs.config,
+        family=inputs.family,
         rollout_window_seconds=policy.evidence.rollout_window_seconds,
         previous_healthy_seconds=policy.evidence.previous_healthy_seconds,
     )

@@ -3,9 +3,13 @@
 The model reads text; these rules read what the operator observed itself (the rollout history, the Pods'
 states, usage from metrics.k8s.io) and say whether the model's action may change the workload by itself:
 
+- Pods that cannot be scheduled (the Pods show only "unschedulable", or the claim names that family): no
+  change to the workload makes room on a node, so notify (PodsUnschedulable); only a rollback the rollout
+  history fully supports stays, since the newest revision may be what asks for too much.
 - rollback: only when the failing Pods run a revision rolled out within the rollout window, and the revision
   before it had been the newest for at least previousHealthySeconds (it served, so going back is a fix);
-  otherwise the rollback is only proposed (NoRecentRollout).
+  otherwise the rollback is only proposed (NoRecentRollout). With no earlier revision in the ReplicaSets there
+  is nothing to go back to: notify (NoPreviousRevision).
 - scale_up: only with observed saturation (most ready replicas at >= 90% of a CPU or memory request or
   limit), or with readiness failing on every replica; otherwise notify, naming the slow dependency the
   error text names (NoSaturation). A timeout the model would fix with update_config (a client timeout: a
@@ -16,7 +20,15 @@ states, usage from metrics.k8s.io) and say whether the model's action may change
   (AllReplicasFailing).
 - a changing action for dependency_error: notify naming the dependency, unless other replicas are healthy
   and the action is restart_pod (DependencyElsewhere).
+- update_config for a missing Secret, or a ConfigMap that does not exist (as the error text names them):
+  notify naming it (MissingSecret, MissingConfigMap); update_config writes no Secret and creates no ConfigMap.
+  A missing key of an existing ConfigMap stays update_config: decide.py says up front which patch approving
+  it needs (NeedsConfigPatch).
 - increase_memory needs an observed OOMKilled: corroborate.py's ACTION_NEEDS.
+
+What the error text names (a dependency, a ConfigMap or Secret, the claimed family) is the writer's word: it
+may only turn an action into notify, never keep one the operator's own observations or the other rules turn
+into notify; a ConfigMap or Secret is named only in the target's own namespace (nothing is read from it).
 
 Each rule returns a Finding: the action to take, a gate (a Reason that makes it a proposal) or nothing,
 and one line of evidence for status.
@@ -33,6 +45,7 @@ from typing import Any
 from remediator.domain.actions.rollback import HASH_LABEL, revision_of
 from remediator.domain.clock import parse_time
 from remediator.domain.corroborate import PodSignals
+from remediator.domain.patch_guard import is_dns1123_subdomain
 from remediator.domain.quantity import format_mi, parse_millicores, parse_quantity
 from remediator.domain.types import Reason
 from remediator.domain.workload_state import pod_ready
@@ -62,6 +75,18 @@ class Saturation:
 
 
 @dataclass(frozen=True)
+class ConfigRef:
+    """A ConfigMap or Secret an error text says is missing (`key`: only that key of it is missing)."""
+
+    kind: str  # "ConfigMap" | "Secret"
+    name: str
+    key: str | None = None
+
+    def __str__(self) -> str:
+        return f"key {self.key} of {self.kind} {self.name}" if self.key else f"{self.kind} {self.name}"
+
+
+@dataclass(frozen=True)
 class ActionEvidence:
     """What the rules look at besides the Pods' signals."""
 
@@ -69,6 +94,8 @@ class ActionEvidence:
     rollout: Rollout | None = None  # None: not a Deployment, or no ReplicaSets read
     saturation: Saturation | None = None  # None: metrics.k8s.io not served or no usage yet
     dependency: str | None = None  # host:port (or host) the error text names
+    config: ConfigRef | None = None  # the ConfigMap or Secret the error text says is missing
+    family: str | None = None  # the failure family the claim names (an ErrorEvent's spec.context.family)
     rollout_window_seconds: int = 1800
     previous_healthy_seconds: int = 600
 
@@ -99,12 +126,18 @@ def _rollback(e: ActionEvidence) -> Finding:
         if r.failing_on_newest
         else "; the failing Pods do not run the newest revision"
     )
+    if r.previous_revision is None:
+        # The ReplicaSets show nothing to go back to: approved, the rollback could only end Skipped.
+        why = Reason(
+            "NoPreviousRevision",
+            f"revision {r.revision} is the only one the ReplicaSets show: there is no earlier revision to roll "
+            "back to, so a human is notified instead of proposing rollback",
+        )
+        return Finding("notify", seen, replaced=why)
     problems = []
     if r.age_seconds > e.rollout_window_seconds:
         problems.append(f"the last rollout is older than the {e.rollout_window_seconds} s window")
-    if r.previous_revision is None:
-        problems.append("there is no earlier revision to go back to")
-    elif (r.previous_newest_seconds or 0) < e.previous_healthy_seconds:
+    if (r.previous_newest_seconds or 0) < e.previous_healthy_seconds:
         problems.append(f"the previous revision served less than {e.previous_healthy_seconds} s")
     if not r.failing_on_newest:
         problems.append("the failure is not on the newest revision")
@@ -160,10 +193,60 @@ def _dependency(e: ActionEvidence, action: str) -> Finding:
     return Finding("notify", f"the error names {named}", replaced=why)
 
 
+def unschedulable(e: ActionEvidence) -> bool:
+    """Whether the failure is Pods that cannot be scheduled: all the Pods show, or what the claim names."""
+    families = e.signals.families
+    return e.family == "unschedulable" or (bool(families) and families <= {"unschedulable"})
+
+
+def _unschedulable(e: ActionEvidence, action: str) -> Finding:
+    sig = e.signals
+    seen = f"{sig.pods - sig.ready}/{sig.pods} Pods not running" + (
+        f" ({'; '.join(sig.examples)[:200]})" if sig.examples else ""
+    )
+    why = Reason(
+        "PodsUnschedulable",
+        f"the Pods cannot be scheduled: {action} makes no room on a node, so a human is notified instead "
+        "(lower the Pods' requests, relax their placement, or add capacity)",
+    )
+    return Finding("notify", seen, replaced=why)
+
+
+def _config(e: ActionEvidence) -> Finding:
+    ref = e.config
+    if ref is None:
+        return Finding("update_config", "")
+    seen = f"the error names {ref}"
+    if ref.kind == "Secret":
+        why = Reason(
+            "MissingSecret",
+            f"{ref} is missing: update_config writes no Secret, so a human is notified to create it",
+        )
+        return Finding("notify", seen, replaced=why)
+    if ref.key is None:
+        why = Reason(
+            "MissingConfigMap",
+            f"{ref} does not exist: update_config only patches an existing ConfigMap, so a human is notified",
+        )
+        return Finding("notify", seen, replaced=why)
+    return Finding("update_config", seen)
+
+
 def support(error_type: str, action: str, e: ActionEvidence) -> Finding:
     """The action the evidence supports for this error type (see the module docstring)."""
     if action == "notify":
         return Finding("notify", "notify changes nothing")
+    found = _usual(error_type, action, e)
+    # Only a rollback the other rules fully support stays for unschedulable Pods (the newest revision, rolled
+    # out just now, is what the nodes cannot place); the claimed family never keeps what they turn into notify.
+    fresh_rollback = found.action == "rollback" and found.gate is None and found.replaced is None
+    if unschedulable(e) and not (action == "rollback" and fresh_rollback):
+        return _unschedulable(e, action)
+    return found
+
+
+def _usual(error_type: str, action: str, e: ActionEvidence) -> Finding:
+    """support() for Pods that can be scheduled."""
     if error_type == "dependency_error":
         return _dependency(e, action)
     if action == "rollback":
@@ -182,6 +265,8 @@ def support(error_type: str, action: str, e: ActionEvidence) -> Finding:
         return found
     if action == "restart_pod":
         return _restart(e)
+    if action == "update_config":
+        return _config(e)
     return Finding(action, "")
 
 
@@ -206,6 +291,33 @@ def dependency_named(text: str) -> str | None:
         if host.lower() not in _NOT_HOSTS and 0 < int(port) < 65536:
             return f"{host}:{port}"[:253]
     return None
+
+
+# What the kubelet writes when a container's configuration is missing (CreateContainerConfigError, a volume
+# that cannot be mounted): "couldn't find key K in ConfigMap ns/name", `secret "name" not found`.
+_MISSING_KEY = re.compile(
+    r"couldn't find key ([-._a-zA-Z0-9]{1,253}) in (ConfigMap|Secret) (?:([a-z0-9-]{1,63})/)?(\S+)"
+)
+_NOT_FOUND = re.compile(r"\b(configmap|secret)s? \"([^\"]+)\" not found", re.IGNORECASE)
+_KINDS = {"configmap": "ConfigMap", "secret": "Secret"}
+
+
+def config_named(text: str, namespace: str) -> ConfigRef | None:
+    """The first ConfigMap or Secret (or key of one) an error text says is missing, in its first SCAN_CHARS;
+    None when it names none, one that is not a valid object name or key, or one of another namespace than
+    the target's `namespace` (a Pod can only use its own namespace's: such a text is not the kubelet's)."""
+    text = text[:SCAN_CHARS]
+    found = [m for m in (_MISSING_KEY.search(text), _NOT_FOUND.search(text)) if m is not None]
+    if not found:
+        return None
+    match = min(found, key=lambda m: m.start())
+    if match.re is _MISSING_KEY:
+        if match.group(3) not in (None, namespace):
+            return None
+        key, kind, name = match.group(1), match.group(2), match.group(4).rstrip(".,;:)")
+    else:
+        key, kind, name = None, _KINDS[match.group(1).lower()], match.group(2)
+    return ConfigRef(kind, name, key) if is_dns1123_subdomain(name) else None
 
 
 def _seconds(since: datetime | None, until: datetime) -> float:

@@ -18,7 +18,7 @@ from remediator.domain import clock, incident_trace
 from remediator.domain import decide as decisions
 from remediator.domain.conditions import make_condition, set_condition
 from remediator.domain.corrections import Adjusted, Judgment, adjust, family_feedback
-from remediator.domain.evidence import dependency_named
+from remediator.domain.evidence import config_named, dependency_named
 from remediator.domain.policy import Policy
 from remediator.domain.types import Classification, WorkloadRef
 from remediator.locks import KeyedLocks
@@ -189,6 +189,8 @@ class Triage:
                 now=now,
                 parameters={},
                 dependency=dependency_named(f"{spec.get('message') or ''}\n{spec.get('logs') or ''}"),
+                config=config_named(str(spec.get("message") or ""), ns),
+                family=str((spec.get("context") or {}).get("family") or "") or None,
                 feedback=feedback,
             ),
         )

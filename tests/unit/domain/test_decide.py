@@ -18,13 +18,15 @@ from remediator.domain.decide import (
     downgrade_to_approval,
     expired,
 )
+from remediator.domain.evidence import ConfigRef, Rollout
 from remediator.domain.policy import Policy
 from remediator.domain.types import Classification, Reason, WorkloadRef
 from tests.unit.domain.builders import NS, T0
 
 WEB = WorkloadRef("Deployment", "web", NS)
-CRASHING = PodSignals(pods=4, ready=3, restarts=5, families=frozenset({"crash"}),
-                      examples=("Pod web-1: CrashLoopBackOff",))
+CRASHING = PodSignals(
+    pods=4, ready=3, restarts=5, families=frozenset({"crash"}), examples=("Pod web-1: CrashLoopBackOff",)
+)
 FACTS = WorkloadFacts(ref=WEB, replicas=4, ready_replicas=3, pod_count=4, signals=CRASHING)
 
 
@@ -36,9 +38,7 @@ def inputs(
     history: History | None = None,
     **params: object,
 ) -> DecisionInputs:
-    c = Classification(
-        "app_crash", action, confidence, "rollback", 0.03, "panic in handler", ("exit 2",), "m1"
-    )
+    c = Classification("app_crash", action, confidence, "rollback", 0.03, "panic in handler", ("exit 2",), "m1")
     return DecisionInputs(
         classification=c,
         policy=policy or Policy(),
@@ -202,8 +202,12 @@ def test_approval_expires_after_ttl() -> None:
 
 
 def test_the_models_per_action_probabilities_are_part_of_the_evidence() -> None:
-    c = Classification("oom", "increase_memory", 0.71, alternatives=(("increase_memory", 0.71), ("notify", 0.12),
-                                                                      ("update_config", 0.08), ("rollback", 0.01)))
+    c = Classification(
+        "oom",
+        "increase_memory",
+        0.71,
+        alternatives=(("increase_memory", 0.71), ("notify", 0.12), ("update_config", 0.08), ("rollback", 0.01)),
+    )
     oom = PodSignals(pods=1, ready=0, restarts=4, families=frozenset({"oom"}), examples=("Pod web-1: OOMKilled",))
     d = decide(DecisionInputs(c, Policy(), WorkloadFacts(ref=WEB, replicas=1, pod_count=1, signals=oom), T0))
     assert "model: increase_memory 0.71, notify 0.12, update_config 0.08" in d.evidence
@@ -220,3 +224,95 @@ def test_an_unfamiliar_text_goes_to_a_human_whatever_the_confidence() -> None:
     assert "62% of the error text is unlike anything the model was trained on" in d.message()
     notify = replace(strange, classification=replace(strange.classification, action="notify"))
     assert decide(notify).mode == "auto"  # notify changes nothing: no human needed
+
+
+NEW_DEPLOYMENT = replace(
+    FACTS,
+    ready_replicas=0,
+    signals=PodSignals(pods=2, ready=0, restarts=6, families=frozenset({"crash"})),
+    rollout=Rollout(revision=1, age_seconds=40, failing_on_newest=True),
+)
+TRUSTING = Policy.model_validate({"autoApplyThreshold": 0.5, "autoApplyActions": ["rollback", "update_config"]})
+
+
+def test_a_rollback_with_no_earlier_revision_is_not_proposed_but_notified() -> None:
+    d = decide(inputs("rollback", policy=TRUSTING, facts=NEW_DEPLOYMENT))
+    assert (d.mode, d.action, d.auto_apply) == ("auto", "notify", True)
+    assert d.codes() == ["NoPreviousRevision", "NotifyOnly"]
+    assert "no earlier revision to roll back to" in d.message()
+    # A user's own rollback request is never rewritten, only held back saying why.
+    asked = replace(inputs("rollback", policy=TRUSTING, facts=NEW_DEPLOYMENT), choose_action=False)
+    d = decide(asked)
+    assert (d.mode, d.action) == ("approval", "rollback") and d.reason.code == "NoPreviousRevision"
+
+
+def test_no_text_of_the_claim_turns_the_no_previous_revision_downgrade_off() -> None:
+    base = inputs("rollback", confidence=0.99, policy=TRUSTING, facts=NEW_DEPLOYMENT)
+    for claim in (
+        {"dependency": "db:5432"},
+        {"config": ConfigRef("ConfigMap", "app-config", "REVISION")},
+        {"family": "crash"},
+        {"classification": replace(base.classification, error_type="image_pull", novelty=0.0)},
+    ):
+        d = decide(replace(base, **claim))  # type: ignore[arg-type]
+        assert d.action == "notify" and "NoPreviousRevision" in d.codes(), claim
+
+
+def test_update_config_without_a_config_patch_says_up_front_which_patch_approving_needs() -> None:
+    key = ConfigRef("ConfigMap", "app-config", "DATABASE_URL")
+    d = replace(inputs("update_config", confidence=0.58), config=key)
+    decided = decide(d)
+    assert (decided.mode, decided.action) == ("approval", "update_config")
+    assert decided.reason.code == "NeedsConfigPatch"
+    assert 'configMapName: app-config and configPatch: {"data": {"DATABASE_URL": "<value>"}}' in decided.reason.message
+    assert decided.codes()[1:] == ["BelowThreshold", "ActionNotAutoApplicable"]
+    unnamed = decide(inputs("update_config", policy=TRUSTING))
+    assert unnamed.codes() == ["NeedsConfigPatch"] and "strategic-merge patch of Deployment web" in unnamed.message()
+    given = decide(replace(d, parameters={"configMapName": "app-config", "configPatch": {"DATABASE_URL": "x"}}))
+    assert "NeedsConfigPatch" not in given.codes()
+
+
+def test_update_config_for_a_missing_secret_notifies_naming_the_secret() -> None:
+    d = decide(replace(inputs("update_config", confidence=0.71), config=ConfigRef("Secret", "db-credentials")))
+    assert (d.mode, d.action) == ("auto", "notify")
+    assert d.codes() == ["MissingSecret", "NotifyOnly"] and "Secret db-credentials is missing" in d.message()
+
+
+PENDING = replace(
+    FACTS,
+    replicas=1,
+    ready_replicas=0,
+    pod_count=1,
+    signals=PodSignals(pods=1, families=frozenset({"unschedulable"}), examples=("Pod web-1: Unschedulable",)),
+    rollout=Rollout(revision=1, age_seconds=5, failing_on_newest=True),
+)
+
+
+def _unschedulable(action: str, confidence: float, **claim: object) -> DecisionInputs:
+    c = Classification("resource_exhaustion", action, confidence)
+    return replace(DecisionInputs(c, TRUSTING, PENDING, T0), **claim)  # type: ignore[arg-type]
+
+
+def test_an_unschedulable_pod_gets_notify_whichever_source_reported_it_first() -> None:
+    from_status = decide(_unschedulable("notify", 0.46, family="unschedulable"))  # the Pod's PodScheduled=False
+    from_event = decide(_unschedulable("update_config", 0.39, family="unschedulable"))  # FailedScheduling
+    assert from_status.action == from_event.action == "notify"
+    assert from_event.codes() == ["PodsUnschedulable", "NotifyOnly"]
+    for action in ("scale_up", "increase_memory", "restart_pod", "rollback"):
+        assert decide(_unschedulable(action, 0.99)).action == "notify", action
+
+
+def test_a_tenants_text_cannot_turn_the_unschedulable_downgrade_off() -> None:
+    # The Pods show only unschedulable; the ErrorEvent, written to look like a config issue, claims another
+    # family, names a ConfigMap key and a dependency, and is confidently classified as update_config.
+    forged = _unschedulable(
+        "update_config",
+        0.99,
+        family="config",
+        config=ConfigRef("ConfigMap", "app-config", "CPU_REQUEST"),
+        dependency="db:5432",
+    )
+    for error_type in ("config_issue", "timeout", "dependency_error", "resource_exhaustion"):
+        c = replace(forged.classification, error_type=error_type)
+        d = decide(replace(forged, classification=c))
+        assert (d.action, d.codes()[0]) == ("notify", "PodsUnschedulable"), error_type

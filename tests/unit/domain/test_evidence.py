@@ -9,8 +9,10 @@ import pytest
 from remediator.domain.corroborate import PodSignals
 from remediator.domain.evidence import (
     ActionEvidence,
+    ConfigRef,
     Rollout,
     Saturation,
+    config_named,
     dependency_named,
     rollout_of,
     saturation_of,
@@ -37,7 +39,6 @@ def test_rollback_right_after_a_rollout_of_a_healthy_predecessor_is_supported() 
         (None, "no rollout history"),
         (Rollout(7, 90 * 86400, True, 6, 86400), "older than the 1800 s window"),
         (Rollout(7, 120, True, 6, 60), "served less than 600 s"),
-        (Rollout(1, 120, True), "no earlier revision"),
         (Rollout(7, 120, False, 6, 86400), "not on the newest revision"),
     ],
 )
@@ -45,6 +46,126 @@ def test_rollback_without_that_evidence_is_only_proposed(rollout: Rollout | None
     found = support("app_crash", "rollback", ActionEvidence(CRASHING_ONE_OF_THREE, rollout=rollout))
     assert found.action == "rollback" and found.gate is not None and found.gate.code == "NoRecentRollout"
     assert why in found.gate.message
+
+
+def test_rollback_with_no_earlier_revision_notifies_instead_of_proposing_what_cannot_apply() -> None:
+    found = support("app_crash", "rollback", ActionEvidence(ALL_CRASHING, rollout=Rollout(1, 120, True)))
+    assert found.action == "notify" and found.replaced is not None and found.replaced.code == "NoPreviousRevision"
+    assert "revision 1 is the only one" in found.replaced.message and "revision 1 rolled out 120 s" in found.evidence
+    # Unread history is not the absence of one: that rollback is still proposed.
+    unknown = support("app_crash", "rollback", ActionEvidence(ALL_CRASHING))
+    assert unknown.action == "rollback" and unknown.gate is not None and unknown.gate.code == "NoRecentRollout"
+
+
+PENDING = PodSignals(pods=1, ready=0, families=frozenset({"unschedulable"}), examples=("Pod app-1: Unschedulable",))
+
+
+@pytest.mark.parametrize("action", ["update_config", "scale_up", "increase_memory", "restart_pod", "rollback"])
+def test_pods_that_cannot_be_scheduled_notify_whatever_changing_action_was_chosen(action: str) -> None:
+    found = support("resource_exhaustion", action, ActionEvidence(PENDING, rollout=Rollout(1, 30, True)))
+    assert found.action == "notify" and found.replaced is not None and found.replaced.code == "PodsUnschedulable"
+    assert action in found.replaced.message and "Pod app-1: Unschedulable" in found.evidence
+
+
+def test_a_rollback_of_the_revision_that_asks_for_too_much_stays_for_unschedulable_pods() -> None:
+    found = support("resource_exhaustion", "rollback", ActionEvidence(PENDING, rollout=RECENT))
+    assert found.action == "rollback" and found.gate is None and found.replaced is None
+    old = Rollout(7, 90 * 86400, True, 6, 86400)  # not a fresh rollout: not what made them unschedulable
+    assert support("resource_exhaustion", "rollback", ActionEvidence(PENDING, rollout=old)).action == "notify"
+
+
+def test_the_claimed_family_may_make_the_rule_more_careful_and_never_less() -> None:
+    # The claim says unschedulable while the Pods crash: notify (the writer's word may only add caution).
+    claimed = support("app_crash", "restart_pod", ActionEvidence(CRASHING_ONE_OF_THREE, family="unschedulable"))
+    assert claimed.action == "notify" and claimed.replaced is not None
+    # The Pods show only unschedulable: a claim of another family, a config key and a dependency in the text
+    # change nothing.
+    hostile = ActionEvidence(
+        PENDING, family="config", config=ConfigRef("ConfigMap", "app-config", "CPU_REQUEST"), dependency="db:5432"
+    )
+    for error_type in ("config_issue", "timeout", "dependency_error"):
+        found = support(error_type, "update_config", hostile)
+        assert found.action == "notify" and found.replaced is not None and found.replaced.code == "PodsUnschedulable"
+    # Pods that also crash are not "only unschedulable": the usual rules decide.
+    mixed = PodSignals(pods=3, ready=1, families=frozenset({"crash", "unschedulable"}))
+    assert support("app_crash", "restart_pod", ActionEvidence(mixed)).action == "restart_pod"
+
+
+def test_update_config_for_a_missing_secret_or_configmap_notifies_naming_it() -> None:
+    secret = support("config_issue", "update_config", ActionEvidence(ALL_CRASHING, config=ConfigRef("Secret", "db")))
+    assert secret.action == "notify" and secret.replaced is not None and secret.replaced.code == "MissingSecret"
+    assert "Secret db is missing" in secret.replaced.message
+    key = ConfigRef("Secret", "db", "password")
+    found = support("config_issue", "update_config", ActionEvidence(ALL_CRASHING, config=key))
+    assert found.replaced is not None and "key password of Secret db" in found.replaced.message
+    cm = support("config_issue", "update_config", ActionEvidence(ALL_CRASHING, config=ConfigRef("ConfigMap", "cfg")))
+    assert cm.action == "notify" and cm.replaced is not None and cm.replaced.code == "MissingConfigMap"
+    key = ConfigRef("ConfigMap", "cfg", "DATABASE_URL")
+    kept = support("config_issue", "update_config", ActionEvidence(ALL_CRASHING, config=key))
+    assert kept.action == "update_config" and kept.replaced is None and kept.gate is None
+    assert kept.evidence == "the error names key DATABASE_URL of ConfigMap cfg"
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        (
+            "couldn't find key DATABASE_URL in ConfigMap shop/app-config",
+            ConfigRef("ConfigMap", "app-config", "DATABASE_URL"),
+        ),
+        ("couldn't find key password in Secret shop/db-credentials", ConfigRef("Secret", "db-credentials", "password")),
+        ('Error: secret "db-credentials" not found', ConfigRef("Secret", "db-credentials")),
+        (
+            'MountVolume.SetUp failed for volume "cfg" : configmap "app-config" not found',
+            ConfigRef("ConfigMap", "app-config"),
+        ),
+        ('configmaps "app-config" not found; secret "s" not found', ConfigRef("ConfigMap", "app-config")),
+        ('secret "Not A Name; rm -rf /" not found', None),  # not an object name: nothing named
+        ("couldn't find key K in ConfigMap shop/" + "a" * 300, None),
+        ("dial tcp db:5432: connection refused", None),
+    ],
+)
+def test_the_configmap_or_secret_an_error_says_is_missing(text: str, named: ConfigRef | None) -> None:
+    assert config_named(text, "shop") == named
+
+
+def test_a_hostile_message_names_a_config_only_in_its_scanned_prefix() -> None:
+    assert config_named("x" * 5000 + ' secret "db" not found', "shop") is None
+    assert config_named('secret "' + '"' * 10000, "shop") is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "couldn't find key token in Secret kube-system/admin-token",
+        "couldn't find key DATABASE_URL in ConfigMap other-team/app-config",
+        'secret "kube-system/admin-token" not found',  # not an object name either
+    ],
+)
+def test_a_config_of_another_namespace_is_never_named(text: str) -> None:
+    # A Pod can only use its own namespace's ConfigMaps and Secrets: a text naming another namespace's is not
+    # the kubelet's, and the operator neither names that object nor suggests a patch for it.
+    assert config_named(text, "shop") is None
+
+
+def test_a_config_of_the_targets_own_namespace_is_named() -> None:
+    text = "couldn't find key token in Secret kube-system/admin-token"
+    assert config_named(text, "kube-system") == ConfigRef("Secret", "admin-token", "token")
+
+
+@pytest.mark.parametrize("error_type", ["app_crash", "dependency_error", "config_issue", "timeout", "oom"])
+@pytest.mark.parametrize("action", ["rollback", "restart_pod", "scale_up", "update_config", "increase_memory"])
+@pytest.mark.parametrize("signals", [ALL_CRASHING, CRASHING_ONE_OF_THREE, PENDING])
+def test_a_claimed_unschedulable_family_never_keeps_what_the_other_rules_replace(
+    error_type: str, action: str, signals: PodSignals
+) -> None:
+    # The claim is the writer's word: with it the finding is the same as without it, or notify.
+    for rollout in (RECENT, None, Rollout(1, 30, True)):
+        plain = support(error_type, action, ActionEvidence(signals, rollout=rollout))
+        claimed = support(error_type, action, ActionEvidence(signals, rollout=rollout, family="unschedulable"))
+        assert claimed == plain or claimed.action == "notify", (plain, claimed)
+        if plain.action == "notify":
+            assert claimed.action == "notify", (plain, claimed)
 
 
 def test_scale_up_needs_saturated_replicas() -> None:
