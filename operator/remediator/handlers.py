@@ -282,10 +282,12 @@ def _unhandled(status: kopf.Status, **_: Any) -> bool:
 @kopf.on.create(GROUP, VERSION, api.ERROREVENTS, when=sharded(_unhandled))
 @kopf.on.resume(GROUP, VERSION, api.ERROREVENTS, when=sharded(_unhandled))
 def errorevent(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
-    with typed_retries("errorevent"):
-        result = memo.runtime.triage.handle(dict(body))
+    runtime: Runtime = memo.runtime
+    with typed_retries("errorevent"):  # intake's own ErrorEvents were handed to triage already (handoff.py)
+        handed = runtime.handoff.take(dict(body)) if runtime.handoff is not None else None
+        result = handed if handed is not None else runtime.triage.handle(dict(body))
     patch.status.update(result.status)
-    memo.runtime.learning.record_errorevent({**dict(body), "status": result.status})
+    runtime.learning.record_errorevent({**dict(body), "status": result.status})
 
 
 # -- RemediationPolicies: tell their authors whether they are in effect ---------------------------------
