@@ -212,6 +212,22 @@ def replicasets_cached(body: kopf.Body, **_: Any) -> dict[tuple[str, str], clust
     return {_key(body): cluster_facts.replicaset_entry(body)}
 
 
+@kopf.index("apps", "v1", "replicasets", when=in_shard)
+def replicasets_by_owner(body: kopf.Body, **_: Any) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """A decision's rollout evidence: the ReplicaSets of each Deployment (only the fields it reads)."""
+    owner = cluster_facts.controller_owner(body)
+    if owner is None:
+        return {}
+    return {(str(body.metadata.namespace or ""), *owner): cluster_facts.rollout_part(body)}
+
+
+@kopf.index("autoscaling", "v2", "horizontalpodautoscalers", when=in_shard)
+def hpas_cached(body: kopf.Body, **_: Any) -> dict[tuple[str, str, str], bool]:
+    """The workloads an HPA scales (scale_up is refused for them), by (namespace, kind, name)."""
+    target = cluster_facts.hpa_target(body)
+    return {target: True} if target is not None else {}
+
+
 @kopf.index("apps", "v1", "deployments", when=in_shard)
 def deployments_cached(body: kopf.Body, **_: Any) -> dict[tuple[str, str], cluster_facts.WorkloadEntry]:
     return {_key(body): cluster_facts.workload_entry(body, "Deployment")}
@@ -250,6 +266,8 @@ def _intake_caches(indexes: dict[str, Any]) -> Caches:
         },
         errorevents=indexes["errorevents_cached"],
         policies=indexes["policies_cached"],
+        rollouts=indexes["replicasets_by_owner"],
+        hpas=indexes["hpas_cached"],
     )
 
 

@@ -23,7 +23,7 @@ from remediator.domain.policy import Policy
 from remediator.domain.types import Classification, WorkloadRef
 from remediator.locks import KeyedLocks
 from remediator.pipeline.cluster_view import ClusterView
-from remediator.pipeline.facts import decide_on_history, workload_facts
+from remediator.pipeline.facts import decide_on_history, history, start_workload_facts
 from remediator.pipeline.policies import PolicySource
 from remediator.pipeline.remediation.decision import failure_seen_at, initial_status, requesters
 from remediator.pipeline.remediation.status import StatusWriter, TransitionObserver
@@ -157,12 +157,23 @@ class Triage:
         feedback = self._feedback(ref.namespace, ee["spec"], classification)
         if feedback is not None:
             classification = feedback.classification
-        # The workload's own state, read outside the lock: no other decision changes it, and a storm's decisions
-        # would otherwise wait for each other's reads (what must be counted, the history, is read inside).
-        opted_out = self.cluster.namespace_opted_out if self.cluster is not None else None
-        facts, workload = workload_facts(self.kube, ref, opted_out)
-        with self._decision_lock:
-            result = self._propose(ee, ref, classification, feedback, facts, workload, status, conditions, started)
+        # The workload's own state is read outside the lock: no other decision changes it, and a storm's decisions
+        # would otherwise wait for each other's reads. What must be counted, the history, is read inside, fresh;
+        # when nobody holds the lock, at the same time as the workload's reads (one round of requests).
+        pending = start_workload_facts(self.kube, ref, self.cluster)
+        locked = self._decision_lock.acquire(blocking=False)
+        if not locked:
+            facts, workload = pending()
+            self._decision_lock.acquire()
+        try:
+            past = history(self.kube, ref, clock.now())
+            if locked:
+                facts, workload = pending()
+            result = self._propose(
+                ee, ref, classification, feedback, facts, workload, past, status, conditions, started
+            )
+        finally:
+            self._decision_lock.release()
         return replace(result, classified=classified_at)
 
     def _propose(
@@ -173,6 +184,7 @@ class Triage:
         feedback: Adjusted | None,
         facts: decisions.WorkloadFacts,
         workload: dict[str, Any] | None,
+        past: decisions.History,
         status: dict[str, Any],
         conditions: list[dict[str, Any]],
         started: float,
@@ -191,6 +203,7 @@ class Triage:
                 dependency=dependency_named(f"{spec.get('message') or ''}\n{spec.get('logs') or ''}"),
                 feedback=feedback,
             ),
+            local=past,
         )
         if decision.mode == "skip":
             phase = api.EEPhase.INVALID if "TargetNotFound" in decision.codes() else api.EEPhase.IGNORED
