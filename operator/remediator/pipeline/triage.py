@@ -117,6 +117,10 @@ class Triage:
                 status, conditions, "UnsupportedTarget", "a ReplicaSet is not remediated directly; name its Deployment"
             )
 
+        # The workload's own state is read outside the decision lock: no other decision changes it, and a storm's
+        # decisions would otherwise wait for each other's reads. Sent now, so they are in flight while the model
+        # classifies; what must be counted, the history, is read inside the lock, fresh.
+        pending = start_workload_facts(self.kube, ref, self.cluster)
         prediction = self.classifier.predict(
             ErrorInput(
                 reason=_clean(spec.get("reason")),
@@ -157,10 +161,7 @@ class Triage:
         feedback = self._feedback(ref.namespace, ee["spec"], classification)
         if feedback is not None:
             classification = feedback.classification
-        # The workload's own state is read outside the lock: no other decision changes it, and a storm's decisions
-        # would otherwise wait for each other's reads. What must be counted, the history, is read inside, fresh;
-        # when nobody holds the lock, at the same time as the workload's reads (one round of requests).
-        pending = start_workload_facts(self.kube, ref, self.cluster)
+        # When nobody holds the lock, the history goes out while the workload's reads are still in flight.
         locked = self._decision_lock.acquire(blocking=False)
         if not locked:
             facts, workload = pending()
