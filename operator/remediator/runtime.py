@@ -17,7 +17,6 @@ from remediator.locks import KeyedLocks
 from remediator.notifications.sender import Notifier
 from remediator.pipeline.cluster_view import Caches, ClusterView
 from remediator.pipeline.counts import Counts
-from remediator.pipeline.facts import PendingFacts, start_workload_facts
 from remediator.pipeline.handoff import Handoff
 from remediator.pipeline.intake import Intake
 from remediator.pipeline.policies import PolicySource
@@ -47,7 +46,7 @@ class Runtime:
     policies: PolicySource
     wakeups: Wakeups
     counts: Counts | None = None
-    handoff: Handoff[TriageResult, PendingFacts] | None = None
+    handoff: Handoff[TriageResult] | None = None
     notifier: Notifier | None = None
     audit: CloudWatchLogsWriter | None = None
     tracing: Tracing | None = None
@@ -99,15 +98,12 @@ class Runtime:
             on_triaged=traces.triaged if traces is not None else None,
             cluster=cluster,
         )
-        # intake's new ErrorEvents go straight to triage, the workload's reads sent before the create
-        handoff = Handoff(triage.handle, lambda ref: start_workload_facts(kube, ref, cluster))
+        handoff = Handoff(triage.handle)  # intake's new ErrorEvents go straight to triage
         return cls(
             settings=settings,
             kube=kube,
             holder=holder,
-            intake=Intake(
-                kube, policies, settings, cluster, counts, on_created=handoff.submit, on_creating=handoff.prepare
-            ),
+            intake=Intake(kube, policies, settings, cluster, counts, on_created=handoff.submit),
             triage=triage,
             reconciler=reconciler,
             recorder=recorder,

@@ -48,11 +48,9 @@ def _done(value: T) -> Future[T]:
     return done
 
 
-# Reads sent: called, it waits for them and returns the facts and the workload (None when it does not exist).
-PendingFacts = Callable[[], tuple[WorkloadFacts, dict[str, Any] | None]]
-
-
-def start_workload_facts(kube: Kube, ref: WorkloadRef, known: Known | None = None) -> PendingFacts:
+def start_workload_facts(
+    kube: Kube, ref: WorkloadRef, known: Known | None = None
+) -> Callable[[], tuple[WorkloadFacts, dict[str, Any] | None]]:
     """Send the reads of workload_facts; the function returned waits for them and builds the facts.
 
     The workload and its Pods are read fresh. `known`: the watch's caches (triage's); they answer the namespace's

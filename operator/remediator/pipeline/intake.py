@@ -62,13 +62,11 @@ class Intake:
         cluster: ClusterView | None = None,
         counts: Counts | None = None,
         on_created: Callable[[dict[str, Any]], None] | None = None,
-        on_creating: Callable[[str, str, WorkloadRef], None] | None = None,
     ) -> None:
-        """`on_created`: told of each ErrorEvent this intake created (the create's answer); `on_creating`: of
-        (namespace, name, workload) of each it is about to create. Together the hand-over to triage
-        (pipeline/handoff.py), so that it need not wait for the ErrorEvent's watch event."""
+        """`on_created`: told of each ErrorEvent this intake created (the create's answer): the hand-over to
+        triage (pipeline/handoff.py), so that it need not wait for the ErrorEvent's watch event."""
         self.kube, self.policies, self.settings = kube, policies, settings
-        self.on_created, self.on_creating = on_created, on_creating
+        self.on_created = on_created
         self.cluster = cluster or ClusterView(kube)
         self.counts = counts or Counts(kube, self.cluster)
         self._seen = _SeenCache()
@@ -141,8 +139,6 @@ class Intake:
         `replaced`: the uid of the settled ErrorEvent just deleted to make room for this one."""
         ns = failure.namespace
         spec = detect.errorevent_spec(failure, workload)
-        if self.on_creating is not None:
-            self.on_creating(ns, name, workload)
         if failure.kind_family in _LOG_FAMILIES:
             logs = self.kube.previous_logs(
                 ns, failure.pod_name, failure.container_name, self.settings.log_lines, self.settings.log_bytes

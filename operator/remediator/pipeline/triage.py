@@ -23,7 +23,7 @@ from remediator.domain.policy import Policy
 from remediator.domain.types import Classification, WorkloadRef
 from remediator.locks import KeyedLocks
 from remediator.pipeline.cluster_view import ClusterView
-from remediator.pipeline.facts import PendingFacts, decide_on_history, history, start_workload_facts
+from remediator.pipeline.facts import decide_on_history, history, start_workload_facts
 from remediator.pipeline.policies import PolicySource
 from remediator.pipeline.remediation.decision import failure_seen_at, initial_status, requesters
 from remediator.pipeline.remediation.status import StatusWriter, TransitionObserver
@@ -85,14 +85,13 @@ class Triage:
         # burst, and a second ErrorEvent of a workload sees the first one's Remediation (one active each).
         self._decision_lock = threading.Lock()
 
-    def handle(self, ee: dict[str, Any], prefetched: PendingFacts | None = None) -> TriageResult:
-        """Return the ErrorEvent's new status (the caller writes it); create the Remediation on the way.
-        `prefetched`: the reads of its target's facts, sent already (start_workload_facts)."""
+    def handle(self, ee: dict[str, Any]) -> TriageResult:
+        """Return the ErrorEvent's new status (the caller writes it); create the Remediation on the way."""
         began = clock.now()
         status = dict(ee.get("status") or {})
         # The incident's trace, kept in both resources' status (an annotation may only name a trace to join).
         status["trace"] = incident_trace.for_errorevent(ee).to_status()
-        result = self._handle(ee, status, prefetched)
+        result = self._handle(ee, status)
         if self.on_triaged is not None:
             try:
                 self.on_triaged(ee, result.status, began, result.classified)
@@ -100,7 +99,7 @@ class Triage:
                 log.exception("on_triaged hook failed")
         return result
 
-    def _handle(self, ee: dict[str, Any], status: dict[str, Any], prefetched: PendingFacts | None) -> TriageResult:
+    def _handle(self, ee: dict[str, Any], status: dict[str, Any]) -> TriageResult:
         started = time.monotonic()
         meta, spec = ee["metadata"], ee["spec"]
         ns = meta["namespace"]
@@ -121,7 +120,7 @@ class Triage:
         # The workload's own state is read outside the decision lock: no other decision changes it, and a storm's
         # decisions would otherwise wait for each other's reads. Sent now, so they are in flight while the model
         # classifies; what must be counted, the history, is read inside the lock, fresh.
-        pending = prefetched or start_workload_facts(self.kube, ref, self.cluster)
+        pending = start_workload_facts(self.kube, ref, self.cluster)
         prediction = self.classifier.predict(
             ErrorInput(
                 reason=_clean(spec.get("reason")),

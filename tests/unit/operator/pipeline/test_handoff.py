@@ -10,8 +10,6 @@ from typing import Any
 import pytest
 
 from remediator import api
-from remediator.domain.types import WorkloadRef
-from remediator.pipeline.facts import start_workload_facts
 from remediator.pipeline.handoff import Handoff
 from remediator.pipeline.policies import PolicySource
 from remediator.pipeline.triage import Triage, TriageResult
@@ -73,11 +71,11 @@ def test_the_handler_takes_the_handed_over_result_and_does_not_triage_again() ->
     triage = _triage(kube)
     calls: list[str] = []
 
-    def counted(ee: dict[str, Any], prefetched: Any) -> TriageResult:
+    def counted(ee: dict[str, Any]) -> TriageResult:
         calls.append(ee["metadata"]["uid"])
-        return triage.handle(ee, prefetched)
+        return triage.handle(ee)
 
-    handoff: Handoff[TriageResult, Any] = Handoff(counted)
+    handoff: Handoff[TriageResult] = Handoff(counted)
     ee = _new()
     handoff.submit(ee)
     result = handoff.take(ee)
@@ -92,11 +90,11 @@ def test_the_handler_takes_the_handed_over_result_and_does_not_triage_again() ->
 def test_when_the_watch_comes_first_the_handler_triages_and_the_late_hand_over_is_dropped() -> None:
     calls: list[str] = []
 
-    def counted(ee: dict[str, Any], prefetched: Any) -> str:
+    def counted(ee: dict[str, Any]) -> str:
         calls.append(ee["metadata"]["uid"])
         return "triaged"
 
-    handoff: Handoff[str, Any] = Handoff(counted)
+    handoff: Handoff[str] = Handoff(counted)
     ee = _new()
     assert handoff.take(ee) is None  # nothing handed over yet: the handler triages
     handoff.submit(ee)  # intake's create answer arrives after the watch event
@@ -105,10 +103,10 @@ def test_when_the_watch_comes_first_the_handler_triages_and_the_late_hand_over_i
 
 
 def test_a_failed_hand_over_raises_in_the_handler_whose_retry_triages_itself() -> None:
-    def broken(ee: dict[str, Any], prefetched: Any) -> str:
+    def broken(ee: dict[str, Any]) -> str:
         raise RuntimeError("API server unavailable")
 
-    handoff: Handoff[str, Any] = Handoff(broken)
+    handoff: Handoff[str] = Handoff(broken)
     ee = _new()
     handoff.submit(ee)
     with pytest.raises(RuntimeError):
@@ -122,7 +120,7 @@ def test_both_paths_racing_make_one_remediation() -> None:
     hand-over's memory), at the same moment: one Remediation, and the second triage points at it."""
     kube = SlowListKube(callers=2)
     triage = _triage(kube)
-    handoff: Handoff[TriageResult, Any] = Handoff(triage.handle)
+    handoff: Handoff[TriageResult] = Handoff(triage.handle)
     ee = _new()
     results: list[TriageResult] = []
     handler = threading.Thread(target=lambda: results.append(triage.handle(_new())))
@@ -142,7 +140,7 @@ def test_both_paths_racing_make_one_remediation() -> None:
 def test_two_errorevents_of_one_workload_handed_over_together_make_one_remediation() -> None:
     kube = SlowListKube(callers=2)
     triage = _triage(kube)
-    handoff: Handoff[TriageResult, Any] = Handoff(triage.handle)
+    handoff: Handoff[TriageResult] = Handoff(triage.handle)
     first, second = _new("web-crash", "ee-1"), _new("web-crash-2", "ee-2")
     handoff.submit(first)
     handoff.submit(second)
@@ -150,49 +148,3 @@ def test_two_errorevents_of_one_workload_handed_over_together_make_one_remediati
     assert len(_remediations(kube)) == 1
     assert {r.remediation for r in results if r is not None} == {_remediations(kube)[0]["metadata"]["name"]}
     handoff.stop()
-
-
-def test_reads_prepared_before_the_create_go_to_that_errorevents_triage_only() -> None:
-    seen: list[tuple[str, Any]] = []
-
-    def triage(ee: dict[str, Any], prefetched: Any) -> str:
-        seen.append((ee["metadata"]["name"], prefetched))
-        return "triaged"
-
-    handoff: Handoff[str, Any] = Handoff(triage, lambda ref: f"reads of {ref.kind} {ref.name}")
-    handoff.prepare(NS, "web-crash", WorkloadRef("Deployment", "web", NS))
-    handoff.prepare(NS, "api-crash", WorkloadRef("Deployment", "api", NS))
-    first, other = _new("web-crash", "ee-1"), _new("api-crash", "ee-2")  # the second names another target
-    handoff.submit(first)
-    handoff.submit(other)
-    assert handoff.take(first) == handoff.take(other) == "triaged"
-    third = _new("web-crash", "ee-3")  # a later ErrorEvent of that name: the prepared reads were used once
-    handoff.submit(third)
-    handoff.take(third)
-    handoff.stop()
-    assert sorted(seen, key=lambda s: s[0]) == [
-        ("api-crash", None),  # prepared for api, created for web: read afresh
-        ("web-crash", "reads of Deployment web"),
-        ("web-crash", None),
-    ]
-
-
-def test_the_prefetched_reads_are_the_ones_triage_decides_on() -> None:
-    kube = FakeKube()
-    triage = _triage(kube)
-    got: list[WorkloadRef] = []
-
-    def prefetch(ref: WorkloadRef) -> Any:
-        got.append(ref)
-        return start_workload_facts(kube, ref)
-
-    handoff: Handoff[TriageResult, Any] = Handoff(triage.handle, prefetch)
-    reads = kube.requests["get Deployment"]
-    handoff.prepare(NS, "web-crash", WorkloadRef("Deployment", "web", NS))
-    ee = _new()
-    handoff.submit(ee)
-    result = handoff.take(ee)
-    handoff.stop()
-    assert result is not None and result.remediation == "web-crash"
-    assert got == [WorkloadRef("Deployment", "web", NS)]
-    assert kube.requests["get Deployment"] == reads + 1  # the prefetch's GET; triage did not read it again
