@@ -52,7 +52,8 @@ class Handoff(Generic[R]):
 
     def take(self, ee: Mapping[str, Any]) -> R | None:
         """The handed-over triage's result (waiting for it; its error is raised here, so the handler retries,
-        then with a triage of its own); None when nothing was handed over: the caller triages."""
+        then with a triage of its own); None when nothing was handed over, or it has not started yet (then it
+        is called off): the caller triages, so a kopf worker never waits for a queue."""
         uid = self._uid(ee)
         if not uid:
             return None
@@ -62,7 +63,9 @@ class Handoff(Generic[R]):
                 self._claims[uid] = (time.monotonic(), None)
                 return None
         future = claim[1]
-        return future.result() if future is not None else None
+        if future is None or future.cancel():  # still queued (a burst): the handler's own thread triages it now
+            return None
+        return future.result()
 
     def stop(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

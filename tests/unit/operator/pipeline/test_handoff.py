@@ -148,3 +148,23 @@ def test_two_errorevents_of_one_workload_handed_over_together_make_one_remediati
     assert len(_remediations(kube)) == 1
     assert {r.remediation for r in results if r is not None} == {_remediations(kube)[0]["metadata"]["name"]}
     handoff.stop()
+
+
+def test_a_hand_over_still_queued_is_called_off_and_the_handler_triages_itself() -> None:
+    release = threading.Event()
+    calls: list[str] = []
+
+    def slow(ee: dict[str, Any]) -> str:
+        calls.append(ee["metadata"]["uid"])
+        release.wait(5)
+        return "triaged"
+
+    handoff: Handoff[str] = Handoff(slow, workers=1)
+    busy, queued = _new("web-crash", "ee-1"), _new("api-crash", "ee-2")
+    handoff.submit(busy)
+    handoff.submit(queued)  # behind the first one: the only worker is busy
+    assert handoff.take(queued) is None  # the handler triages it; the hand-over never runs
+    release.set()
+    assert handoff.take(busy) == "triaged"
+    handoff.stop()
+    assert calls == ["ee-1"]
