@@ -238,6 +238,22 @@ def replicasets_cached(body: kopf.Body, **_: Any) -> dict[tuple[str, str], clust
     return {_key(body): cluster_facts.replicaset_entry(body)}
 
 
+@kopf.index("apps", "v1", "replicasets", when=in_shard)
+def replicasets_by_owner(body: kopf.Body, **_: Any) -> dict[tuple[str, str, str], dict[str, Any]]:
+    """A decision's rollout evidence: the ReplicaSets of each Deployment (only the fields it reads)."""
+    owner = cluster_facts.controller_owner(body)
+    if owner is None:
+        return {}
+    return {(str(body.metadata.namespace or ""), *owner): cluster_facts.rollout_part(body)}
+
+
+@kopf.index("autoscaling", "v2", "horizontalpodautoscalers", when=in_shard)
+def hpas_cached(body: kopf.Body, **_: Any) -> dict[tuple[str, str, str], bool]:
+    """The workloads an HPA scales (scale_up is refused for them), by (namespace, kind, name)."""
+    target = cluster_facts.hpa_target(body)
+    return {target: True} if target is not None else {}
+
+
 @kopf.index("apps", "v1", "deployments", when=in_shard)
 def deployments_cached(body: kopf.Body, **_: Any) -> dict[tuple[str, str], cluster_facts.WorkloadEntry]:
     return {_key(body): cluster_facts.workload_entry(body, "Deployment")}
@@ -276,6 +292,8 @@ def _intake_caches(indexes: dict[str, Any]) -> Caches:
         },
         errorevents=indexes["errorevents_cached"],
         policies=indexes["policies_cached"],
+        rollouts=indexes["replicasets_by_owner"],
+        hpas=indexes["hpas_cached"],
     )
 
 
@@ -308,10 +326,12 @@ def _unhandled(status: kopf.Status, **_: Any) -> bool:
 @kopf.on.create(GROUP, VERSION, api.ERROREVENTS, when=sharded(_unhandled))
 @kopf.on.resume(GROUP, VERSION, api.ERROREVENTS, when=sharded(_unhandled))
 def errorevent(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, **_: Any) -> None:
-    with typed_retries("errorevent"):
-        result = memo.runtime.triage.handle(dict(body))
+    runtime: Runtime = memo.runtime
+    with typed_retries("errorevent"):  # intake's own ErrorEvents were handed to triage already (handoff.py)
+        handed = runtime.handoff.take(dict(body)) if runtime.handoff is not None else None
+        result = handed if handed is not None else runtime.triage.handle(dict(body))
     patch.status.update(result.status)
-    memo.runtime.learning.record_errorevent({**dict(body), "status": result.status})
+    runtime.learning.record_errorevent({**dict(body), "status": result.status})
 
 
 # -- RemediationPolicies: tell their authors whether they are in effect ---------------------------------

@@ -17,6 +17,7 @@ from remediator.locks import KeyedLocks
 from remediator.notifications.sender import Notifier
 from remediator.pipeline.cluster_view import Caches, ClusterView
 from remediator.pipeline.counts import Counts
+from remediator.pipeline.handoff import Handoff
 from remediator.pipeline.intake import Intake
 from remediator.pipeline.policies import PolicySource
 from remediator.pipeline.remediation import Reconciler
@@ -25,7 +26,7 @@ from remediator.pipeline.remediation.measure import TransitionMetrics
 from remediator.pipeline.remediation.status import TransitionObserver
 from remediator.pipeline.remediation.wakeups import Wakeups
 from remediator.pipeline.traces import IncidentTraces
-from remediator.pipeline.triage import Triage
+from remediator.pipeline.triage import Triage, TriageResult
 from remediator.settings import Settings
 from remediator_model.predict import Classifier
 
@@ -45,6 +46,7 @@ class Runtime:
     policies: PolicySource
     wakeups: Wakeups
     counts: Counts | None = None
+    handoff: Handoff[TriageResult] | None = None
     notifier: Notifier | None = None
     audit: CloudWatchLogsWriter | None = None
     tracing: Tracing | None = None
@@ -86,27 +88,30 @@ class Runtime:
             observers.append(traces)
         observers.append(TransitionMetrics())
         reconciler = Reconciler(kube, policies, locks, on_final=recorder.flush_unlocked, observers=observers)
+        triage = Triage(
+            kube,
+            holder,
+            policies,
+            locks,
+            learning.corrections if learning.store else None,
+            observers=observers,
+            on_triaged=traces.triaged if traces is not None else None,
+            cluster=cluster,
+        )
+        handoff = Handoff(triage.handle)  # intake's new ErrorEvents go straight to triage
         return cls(
             settings=settings,
             kube=kube,
             holder=holder,
-            intake=Intake(kube, policies, settings, cluster, counts),
-            triage=Triage(
-                kube,
-                holder,
-                policies,
-                locks,
-                learning.corrections if learning.store else None,
-                observers=observers,
-                on_triaged=traces.triaged if traces is not None else None,
-                cluster=cluster,
-            ),
+            intake=Intake(kube, policies, settings, cluster, counts, on_created=handoff.submit),
+            triage=triage,
             reconciler=reconciler,
             recorder=recorder,
             learning=learning,
             policies=policies,
             wakeups=Wakeups(reconciler.reconcile),  # deadlines and workload changes, instead of polling
             counts=counts,
+            handoff=handoff,
             notifier=Notifier.configure(settings, kube, locks),
             audit=audit,
             tracing=tracing,
@@ -138,6 +143,8 @@ class Runtime:
     def stop(self) -> None:
         if self.counts is not None:  # the increments of the last interval are written, not lost
             self.counts.stop()
+        if self.handoff is not None:
+            self.handoff.stop()
         self.wakeups.stop()
         self.learning.stop()
         if self.notifier is not None:

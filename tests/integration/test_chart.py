@@ -136,6 +136,7 @@ ALLOWED = [
     ("create", "events"), ("get", "namespaces"), ("patch", "deployments.apps"), ("patch", "statefulsets.apps"),
     ("watch", "deployments.apps"), ("watch", "statefulsets.apps"), ("watch", "daemonsets.apps"),
     ("list", "replicasets.apps"), ("list", "horizontalpodautoscalers.autoscaling"), ("patch", "configmaps"),
+    ("watch", "horizontalpodautoscalers.autoscaling"),
     ("watch", "replicasets.apps"), ("watch", "deployments.apps"), ("watch", "daemonsets.apps"),
     ("watch", "namespaces"),
     ("list", "pods.metrics.k8s.io"),

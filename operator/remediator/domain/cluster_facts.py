@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from remediator.domain.actions.rollback import HASH_LABEL, REVISION
 from remediator.domain.clock import parse_time
 from remediator.domain.policy import opted_out
 from remediator.domain.types import WorkloadRef
@@ -43,6 +44,8 @@ class WorkloadEntry:
     uid: str
     api_version: str
     opted_out: bool
+    # spec.selector.matchLabels, sorted (immutable in apps/v1): a decision lists the Pods without the GET first
+    selector: tuple[tuple[str, str], ...] = ()
 
     def owner_reference(self) -> dict[str, Any]:
         """Owned by the workload, not controlled: restart_pod deletes Pods, the ErrorEvent must outlive them."""
@@ -95,7 +98,37 @@ def workload_entry(obj: Mapping[str, Any], kind: str) -> WorkloadEntry:
         uid=str(meta.get("uid", "")),
         api_version=str(obj.get("apiVersion") or WORKLOAD_KINDS.get(kind, "v1")),
         opted_out=opted_out(meta.get("labels"), meta.get("annotations")),
+        selector=tuple(sorted(match_labels(obj).items())) if kind != "Pod" else (),
     )
+
+
+def match_labels(workload: Mapping[str, Any]) -> dict[str, str]:
+    """A workload's spec.selector.matchLabels (empty without one)."""
+    selector = ((workload.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+    return {str(k): str(v) for k, v in selector.items()}
+
+
+def rollout_part(rs: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of a ReplicaSet that a decision's rollout evidence reads (evidence.rollout_of): its name,
+    creation time, revision and pod-template-hash, in the object's own shape."""
+    meta = rs.get("metadata") or {}
+    annotations, labels = meta.get("annotations") or {}, meta.get("labels") or {}
+    return {
+        "metadata": {
+            "name": meta.get("name"),
+            "creationTimestamp": meta.get("creationTimestamp"),
+            "annotations": {REVISION: annotations[REVISION]} if REVISION in annotations else {},
+            "labels": {HASH_LABEL: labels[HASH_LABEL]} if HASH_LABEL in labels else {},
+        }
+    }
+
+
+def hpa_target(hpa: Mapping[str, Any]) -> tuple[str, str, str] | None:
+    """(namespace, kind, name) of the workload an HorizontalPodAutoscaler scales."""
+    ref = (hpa.get("spec") or {}).get("scaleTargetRef") or {}
+    if not ref.get("kind") or not ref.get("name"):
+        return None
+    return str((hpa.get("metadata") or {}).get("namespace", "")), str(ref["kind"]), str(ref["name"])
 
 
 def errorevent_entry(ee: Mapping[str, Any]) -> ErrorEventEntry:

@@ -37,6 +37,9 @@ class Caches:
     workloads: Mapping[str, Index[WorkloadEntry]] = field(default_factory=dict)  # by kind
     errorevents: Index[ErrorEventEntry] = field(default_factory=dict)
     policies: Index[tuple[str, dict[str, Any]]] | None = None  # namespace -> (name, spec); None: read with GETs
+    # What a decision reads of a workload besides the workload itself; None: read with a LIST.
+    rollouts: Index[dict[str, Any]] | None = None  # (namespace, owner kind, owner name) -> ReplicaSets' rollout part
+    hpas: Index[bool] | None = None  # (namespace, kind, name) of a workload an HPA scales
 
 
 def _first(index: Index[T], key: Hashable) -> T | None:
@@ -48,6 +51,16 @@ def _first(index: Index[T], key: Hashable) -> T | None:
         except RuntimeError:  # "changed size during iteration": read again
             continue
     return None
+
+
+def _all(index: Index[T], key: Hashable) -> list[T]:
+    """Every entry under `key` (see _first)."""
+    for _ in range(3):
+        try:
+            return list(index.get(key) or ())
+        except RuntimeError:
+            continue
+    return list(index.get(key) or ())
 
 
 class ClusterView:
@@ -93,6 +106,22 @@ class ClusterView:
             return facts.workload_entry(self.kube.get(ref), ref.kind)
         except NotFound:
             return None
+
+    # -- a decision's reads that the watch can answer (pipeline/facts.py); None: not cached, read it ----------
+    def selector(self, ref: WorkloadRef) -> dict[str, str] | None:
+        """The workload's Pod selector (immutable in apps/v1), so its Pods are listed with its GET, not after."""
+        entry = _first(self.caches.workloads.get(ref.kind, {}), (ref.namespace, ref.name))
+        return dict(entry.selector) if entry is not None and entry.selector else None
+
+    def replicasets_of(self, ref: WorkloadRef) -> list[dict[str, Any]] | None:
+        if self.caches.rollouts is None:
+            return None
+        return _all(self.caches.rollouts, (ref.namespace, ref.kind, ref.name))
+
+    def has_hpa(self, ref: WorkloadRef) -> bool | None:
+        if self.caches.hpas is None:
+            return None
+        return _first(self.caches.hpas, (ref.namespace, ref.kind, ref.name)) is not None
 
     # -- ErrorEvents: the cache says whether one exists; the create is the read when it does not ----------
     def errorevent(self, namespace: str, name: str) -> ErrorEventEntry | None:

@@ -11,12 +11,13 @@ import datetime as dt
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from remediator import api
 from remediator.adapters.kube import Kube, NotFound
 from remediator.domain import clock
 from remediator.domain import decide as decisions
+from remediator.domain.cluster_facts import match_labels
 from remediator.domain.corroborate import observe
 from remediator.domain.decide import History, PastRemediation, WorkloadFacts
 from remediator.domain.evidence import rollout_of, saturation_of
@@ -25,53 +26,99 @@ from remediator.domain.types import WorkloadRef
 from remediator.domain.workload_state import replicas
 
 # At most this many of a decision's reads in flight at once, across every decision (threads start on demand).
+T = TypeVar("T")
 _READS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="facts-read")
 
 
-def workload_facts(
-    kube: Kube, ref: WorkloadRef, namespace_opted_out: Callable[[str], bool] | None = None
-) -> tuple[WorkloadFacts, dict[str, Any] | None]:
-    """The workload and its Pods, read fresh. `namespace_opted_out`: where the namespace's opt-out is read
-    (triage passes the watch's cache); without it, a GET (the check right before a change). Two rounds of
-    concurrent reads: the workload with what needs only its name, then what needs its selector or uid."""
+class Known(Protocol):
+    """What the watch's caches answer for a decision (pipeline/cluster_view.ClusterView); None: not cached."""
+
+    def namespace_opted_out(self, namespace: str) -> bool: ...
+
+    def selector(self, ref: WorkloadRef) -> dict[str, str] | None: ...
+
+    def replicasets_of(self, ref: WorkloadRef) -> list[dict[str, Any]] | None: ...
+
+    def has_hpa(self, ref: WorkloadRef) -> bool | None: ...
+
+
+def _done(value: T) -> Future[T]:
+    done: Future[T] = Future()
+    done.set_result(value)
+    return done
+
+
+def start_workload_facts(
+    kube: Kube, ref: WorkloadRef, known: Known | None = None
+) -> Callable[[], tuple[WorkloadFacts, dict[str, Any] | None]]:
+    """Send the reads of workload_facts; the function returned waits for them and builds the facts.
+
+    The workload and its Pods are read fresh. `known`: the watch's caches (triage's); they answer the namespace's
+    opt-out, the HPAs and a Deployment's ReplicaSets, and give the Pod selector, so that the Pods and their usage
+    are read together with the workload: one round of reads. Without them (the check right before a change) the
+    namespace is a GET and the ReplicaSets and HPAs LISTs, and what needs the selector waits for the workload."""
     scaled = ref.kind in ("Deployment", "StatefulSet")
-    hpa = _READS.submit(kube.has_hpa, ref) if scaled else None
-    ns_read = _READS.submit(kube.namespace_annotations, ref.namespace) if namespace_opted_out is None else None
-    try:
-        obj = kube.get(ref)
-    except NotFound:
-        for pending in (hpa, ns_read):
-            if pending is not None:
-                pending.cancel()
-        return WorkloadFacts(ref=ref, exists=False), None
-    obj.setdefault("kind", ref.kind)
-    pods_read = _READS.submit(kube.pods_of, obj)
-    rs_read = _READS.submit(kube.replicasets_of, obj) if ref.kind == "Deployment" else None
-    usage = kube.pod_usage(obj) if scaled else None
-    meta = obj.get("metadata", {})
-    if ns_read is not None:
-        ns_opted_out = opted_out(*ns_read.result())
-    else:
-        assert namespace_opted_out is not None
-        ns_opted_out = namespace_opted_out(ref.namespace)
-    pods = [p for p in pods_read.result() if not p["metadata"].get("deletionTimestamp")]
-    desired, ready, _ = replicas(ref.kind, obj)
-    now = clock.now()
-    rollout = rollout_of(rs_read.result(), pods, now) if rs_read is not None else None
-    facts = WorkloadFacts(
-        ref=ref,
-        replicas=desired,
-        ready_replicas=ready,
-        pod_count=len(pods),
-        has_hpa=hpa is not None and hpa.result(),
-        gitops=is_gitops_managed(meta.get("labels"), meta.get("annotations")),
-        opted_out=opted_out(meta.get("labels"), meta.get("annotations")),
-        namespace_opted_out=ns_opted_out,
-        signals=observe(pods, now),
-        rollout=rollout,
-        saturation=saturation_of(pods, usage) if scaled else None,
-    )
-    return facts, obj
+    deployment = ref.kind == "Deployment"
+    hpa_known = known.has_hpa(ref) if known is not None and scaled else None
+    rs_known = known.replicasets_of(ref) if known is not None and deployment else None
+    selector = known.selector(ref) if known is not None and ref.kind != "Pod" else None
+    hpa = (_READS.submit(kube.has_hpa, ref) if hpa_known is None else _done(hpa_known)) if scaled else None
+    ns_read = _READS.submit(kube.namespace_annotations, ref.namespace) if known is None else None
+    obj_read = _READS.submit(kube.get, ref)
+    early: dict[str, Any] | None = None
+    if selector:  # the reads that need only the selector, with the GET
+        early = {"kind": ref.kind, "metadata": {"name": ref.name, "namespace": ref.namespace},
+                 "spec": {"selector": {"matchLabels": selector}}}  # fmt: skip
+    pods_read = _READS.submit(kube.pods_of, early) if early is not None else None
+    usage_read = _READS.submit(kube.pod_usage, early) if early is not None and scaled else None
+
+    def finish() -> tuple[WorkloadFacts, dict[str, Any] | None]:
+        try:
+            obj = obj_read.result()
+        except NotFound:
+            for pending in (hpa, ns_read, pods_read, usage_read):
+                if pending is not None:
+                    pending.cancel()
+            return WorkloadFacts(ref=ref, exists=False), None
+        obj.setdefault("kind", ref.kind)
+        pods, usage = pods_read, usage_read
+        if pods is None or match_labels(obj) != selector:  # not cached, or a new workload of that name
+            pods = _READS.submit(kube.pods_of, obj)
+            usage = _READS.submit(kube.pod_usage, obj) if scaled else None
+        rs_read = _READS.submit(kube.replicasets_of, obj) if deployment and rs_known is None else None
+        meta = obj.get("metadata", {})
+        if ns_read is not None:
+            ns_opted_out = opted_out(*ns_read.result())
+        else:
+            assert known is not None
+            ns_opted_out = known.namespace_opted_out(ref.namespace)
+        live = [p for p in pods.result() if not p["metadata"].get("deletionTimestamp")]
+        desired, ready, _ = replicas(ref.kind, obj)
+        now = clock.now()
+        replicasets = rs_read.result() if rs_read is not None else rs_known
+        facts = WorkloadFacts(
+            ref=ref,
+            replicas=desired,
+            ready_replicas=ready,
+            pod_count=len(live),
+            has_hpa=hpa is not None and hpa.result(),
+            gitops=is_gitops_managed(meta.get("labels"), meta.get("annotations")),
+            opted_out=opted_out(meta.get("labels"), meta.get("annotations")),
+            namespace_opted_out=ns_opted_out,
+            signals=observe(live, now),
+            rollout=rollout_of(replicasets, live, now) if replicasets is not None else None,
+            saturation=saturation_of(live, usage.result() if usage is not None else None) if scaled else None,
+        )
+        return facts, obj
+
+    return finish
+
+
+def workload_facts(
+    kube: Kube, ref: WorkloadRef, known: Known | None = None
+) -> tuple[WorkloadFacts, dict[str, Any] | None]:
+    """The workload's facts for decide(): start_workload_facts, waited for."""
+    return start_workload_facts(kube, ref, known)()
 
 
 def _past(rem: dict[str, Any]) -> PastRemediation | None:
@@ -125,14 +172,15 @@ def cluster_starts_last_minute(kube: Kube, now: dt.datetime, *, exclude: tuple[s
 def facts_and_history(
     kube: Kube,
     ref: WorkloadRef,
-    namespace_opted_out: Callable[[str], bool] | None = None,
+    known: Known | None = None,
     *,
     exclude: str | None = None,
 ) -> tuple[WorkloadFacts, dict[str, Any] | None, History]:
-    """workload_facts and the namespace's history, read at the same time (both fresh, neither from a cache)."""
-    past: Future[History] = _READS.submit(history, kube, ref, clock.now(), exclude=exclude)
-    facts, obj = workload_facts(kube, ref, namespace_opted_out)
-    return facts, obj, past.result()
+    """workload_facts and the namespace's history, read at the same time (the history never from a cache)."""
+    facts = start_workload_facts(kube, ref, known)
+    past = history(kube, ref, clock.now(), exclude=exclude)
+    workload, obj = facts()
+    return workload, obj, past
 
 
 def decide_on_history(

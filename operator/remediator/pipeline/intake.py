@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from remediator import api, metrics
@@ -60,8 +61,12 @@ class Intake:
         settings: Settings,
         cluster: ClusterView | None = None,
         counts: Counts | None = None,
+        on_created: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
+        """`on_created`: told of each ErrorEvent this intake created (the create's answer): the hand-over to
+        triage (pipeline/handoff.py), so that it need not wait for the ErrorEvent's watch event."""
         self.kube, self.policies, self.settings = kube, policies, settings
+        self.on_created = on_created
         self.cluster = cluster or ClusterView(kube)
         self.counts = counts or Counts(kube, self.cluster)
         self._seen = _SeenCache()
@@ -159,7 +164,7 @@ class Intake:
         }
         created = self.kube.create_cr(api.ERROREVENTS, ns, body)
         if created is not None:
-            self.cluster.remember(created)
+            self._created(created)
             log.info("new ErrorEvent %s/%s for %s %s (%s)", ns, name, workload.kind, workload.name, failure.reason)
             return name
         # It exists, and the cache did not know it (not delivered yet, or made by a replica before us): read it.
@@ -168,7 +173,7 @@ class Intake:
             created = self.kube.create_cr(api.ERROREVENTS, ns, body)
             if created is None:
                 return None
-            self.cluster.remember(created)
+            self._created(created)
             return name
         if replaced is not None:  # never delete twice in a row: count on a newer one, or leave the old one go
             if existing.uid == replaced:
@@ -176,6 +181,11 @@ class Intake:
             self.counts.add(ns, name)
             return name
         return self._count_again(failure, workload, target, fingerprint, existing)
+
+    def _created(self, created: dict[str, Any]) -> None:
+        self.cluster.remember(created)
+        if self.on_created is not None:
+            self.on_created(created)
 
     def _count_again(
         self,

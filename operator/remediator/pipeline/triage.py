@@ -23,7 +23,7 @@ from remediator.domain.policy import Policy
 from remediator.domain.types import Classification, WorkloadRef
 from remediator.locks import KeyedLocks
 from remediator.pipeline.cluster_view import ClusterView
-from remediator.pipeline.facts import decide_on_history, workload_facts
+from remediator.pipeline.facts import decide_on_history, history, start_workload_facts
 from remediator.pipeline.policies import PolicySource
 from remediator.pipeline.remediation.decision import failure_seen_at, initial_status, requesters
 from remediator.pipeline.remediation.status import StatusWriter, TransitionObserver
@@ -117,6 +117,10 @@ class Triage:
                 status, conditions, "UnsupportedTarget", "a ReplicaSet is not remediated directly; name its Deployment"
             )
 
+        # The workload's own state is read outside the decision lock: no other decision changes it, and a storm's
+        # decisions would otherwise wait for each other's reads. Sent now, so they are in flight while the model
+        # classifies; what must be counted, the history, is read inside the lock, fresh.
+        pending = start_workload_facts(self.kube, ref, self.cluster)
         prediction = self.classifier.predict(
             ErrorInput(
                 reason=_clean(spec.get("reason")),
@@ -157,12 +161,20 @@ class Triage:
         feedback = self._feedback(ref.namespace, ee["spec"], classification)
         if feedback is not None:
             classification = feedback.classification
-        # The workload's own state, read outside the lock: no other decision changes it, and a storm's decisions
-        # would otherwise wait for each other's reads (what must be counted, the history, is read inside).
-        opted_out = self.cluster.namespace_opted_out if self.cluster is not None else None
-        facts, workload = workload_facts(self.kube, ref, opted_out)
-        with self._decision_lock:
-            result = self._propose(ee, ref, classification, feedback, facts, workload, status, conditions, started)
+        # When nobody holds the lock, the history goes out while the workload's reads are still in flight.
+        locked = self._decision_lock.acquire(blocking=False)
+        if not locked:
+            facts, workload = pending()
+            self._decision_lock.acquire()
+        try:
+            past = history(self.kube, ref, clock.now())
+            if locked:
+                facts, workload = pending()
+            result = self._propose(
+                ee, ref, classification, feedback, facts, workload, past, status, conditions, started
+            )
+        finally:
+            self._decision_lock.release()
         return replace(result, classified=classified_at)
 
     def _propose(
@@ -173,6 +185,7 @@ class Triage:
         feedback: Adjusted | None,
         facts: decisions.WorkloadFacts,
         workload: dict[str, Any] | None,
+        past: decisions.History,
         status: dict[str, Any],
         conditions: list[dict[str, Any]],
         started: float,
@@ -193,6 +206,7 @@ class Triage:
                 family=str((spec.get("context") or {}).get("family") or "") or None,
                 feedback=feedback,
             ),
+            local=past,
         )
         if decision.mode == "skip":
             phase = api.EEPhase.INVALID if "TargetNotFound" in decision.codes() else api.EEPhase.IGNORED
