@@ -23,7 +23,7 @@ from remediator.domain.decide import History, PastRemediation, WorkloadFacts
 from remediator.domain.evidence import rollout_of, saturation_of
 from remediator.domain.policy import is_gitops_managed, opted_out
 from remediator.domain.types import WorkloadRef
-from remediator.domain.workload_state import replicas
+from remediator.domain.workload_state import pod_ready, replicas
 
 # At most this many of a decision's reads in flight at once, across every decision (threads start on demand).
 T = TypeVar("T")
@@ -54,9 +54,10 @@ def start_workload_facts(
     """Send the reads of workload_facts; the function returned waits for them and builds the facts.
 
     The workload and its Pods are read fresh. `known`: the watch's caches (triage's); they answer the namespace's
-    opt-out, the HPAs and a Deployment's ReplicaSets, and give the Pod selector, so that the Pods and their usage
-    are read together with the workload: one round of reads. Without them (the check right before a change) the
-    namespace is a GET and the ReplicaSets and HPAs LISTs, and what needs the selector waits for the workload."""
+    opt-out, the HPAs and a Deployment's ReplicaSets, and give the Pod selector, so that the Pods are read
+    together with the workload: one round of reads (their usage follows, only when a replica is ready). Without
+    them (the check right before a change) the namespace is a GET and the ReplicaSets and HPAs LISTs, and what
+    needs the selector waits for the workload."""
     scaled = ref.kind in ("Deployment", "StatefulSet")
     deployment = ref.kind == "Deployment"
     hpa_known = known.has_hpa(ref) if known is not None and scaled else None
@@ -70,21 +71,19 @@ def start_workload_facts(
         early = {"kind": ref.kind, "metadata": {"name": ref.name, "namespace": ref.namespace},
                  "spec": {"selector": {"matchLabels": selector}}}  # fmt: skip
     pods_read = _READS.submit(kube.pods_of, early) if early is not None else None
-    usage_read = _READS.submit(kube.pod_usage, early) if early is not None and scaled else None
 
     def finish() -> tuple[WorkloadFacts, dict[str, Any] | None]:
         try:
             obj = obj_read.result()
         except NotFound:
-            for pending in (hpa, ns_read, pods_read, usage_read):
+            for pending in (hpa, ns_read, pods_read):
                 if pending is not None:
                     pending.cancel()
             return WorkloadFacts(ref=ref, exists=False), None
         obj.setdefault("kind", ref.kind)
-        pods, usage = pods_read, usage_read
+        pods = pods_read
         if pods is None or match_labels(obj) != selector:  # not cached, or a new workload of that name
             pods = _READS.submit(kube.pods_of, obj)
-            usage = _READS.submit(kube.pod_usage, obj) if scaled else None
         rs_read = _READS.submit(kube.replicasets_of, obj) if deployment and rs_known is None else None
         meta = obj.get("metadata", {})
         if ns_read is not None:
@@ -93,6 +92,9 @@ def start_workload_facts(
             assert known is not None
             ns_opted_out = known.namespace_opted_out(ref.namespace)
         live = [p for p in pods.result() if not p["metadata"].get("deletionTimestamp")]
+        # Usage counts only for ready replicas (saturation_of): with none ready, as in a crash loop, its answer
+        # could not change the decision, so it is not asked for.
+        usage = _READS.submit(kube.pod_usage, obj) if scaled and any(pod_ready(p) for p in live) else None
         desired, ready, _ = replicas(ref.kind, obj)
         now = clock.now()
         replicasets = rs_read.result() if rs_read is not None else rs_known

@@ -49,8 +49,8 @@ class RendezvousKube(FakeKube):
         super().__init__()
         # round 1: the workload GET, the HPA list, the namespace's Remediations (history)
         self.first = threading.Barrier(3, timeout=5)
-        # round 2: the Pods, the ReplicaSets and the usage of the workload the GET returned
-        self.second = threading.Barrier(3, timeout=5)
+        # round 2: the Pods and the ReplicaSets of the workload the GET returned
+        self.second = threading.Barrier(2, timeout=5)
         self.hpa = True
 
     def get(self, ref: WorkloadRef) -> dict[str, Any]:
@@ -76,8 +76,7 @@ class RendezvousKube(FakeKube):
         return []
 
     def pod_usage(self, workload: dict[str, Any]) -> None:
-        self.second.wait()
-        return None
+        raise AssertionError("no replica is ready: its usage could not change the decision")
 
 
 def test_a_decisions_reads_are_sent_together_and_their_answers_kept() -> None:
@@ -137,12 +136,12 @@ class Cached(NotCached):
 
 
 class OneRoundKube(FakeKube):
-    """The workload GET, its Pods, their usage and the namespace's Remediations each wait for all four: they
-    meet only when sent together. The ReplicaSets and HPAs must not be read at all."""
+    """The workload GET, its Pods and the namespace's Remediations each wait for all three: they meet only when
+    sent together. The ReplicaSets and HPAs must not be read at all; the usage only once a replica is ready."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.round = threading.Barrier(4, timeout=5)
+        self.round = threading.Barrier(3, timeout=5)
         self.selectors: list[dict[str, Any]] = []
         self.usages = 0
 
@@ -160,11 +159,9 @@ class OneRoundKube(FakeKube):
             self.round.wait()
         return super().pods_of(workload)
 
-    def pod_usage(self, workload: dict[str, Any]) -> None:
+    def pod_usage(self, workload: dict[str, Any]) -> dict[str, Any]:
         self.usages += 1
-        if self.usages == 1:
-            self.round.wait()
-        return None
+        return {"web-1": {"app": (950, 10 * 2**20)}}
 
     def replicasets_of(self, deployment: dict[str, Any]) -> list[dict[str, Any]]:
         raise AssertionError("the ReplicaSets are the cache's")
@@ -198,6 +195,18 @@ def test_with_the_caches_a_decision_reads_in_one_round_and_uses_their_replicaset
     assert facts.rollout is not None and facts.rollout.revision == 2 and facts.rollout.previous_revision == 1
     assert facts.rollout.failing_on_newest
     assert kube.selectors == [{"matchLabels": {"app": "web"}}]  # listed once, with the GET
+    assert kube.usages == 0 and facts.saturation is None  # no replica ready: usage is not asked for
+
+
+def test_with_a_ready_replica_its_usage_is_read_after_the_pods() -> None:
+    kube = OneRoundKube()
+    kube.add(deployment())
+    kube.pods = [{"metadata": {"name": "web-1", "namespace": NS, "labels": {"app": "web"}},
+                  "spec": {"containers": [{"name": "app", "resources": {"limits": {"cpu": "1"}}}]},
+                  "status": {"conditions": [{"type": "Ready", "status": "True"}]}}]  # fmt: skip
+    facts, _, _ = facts_and_history(kube, REF, Cached({"app": "web"}, [], hpa=False))
+    assert kube.usages == 1
+    assert facts.saturation is not None and (facts.saturation.ready, facts.saturation.saturated) == (1, 1)
 
 
 def test_a_selector_the_workload_no_longer_has_lists_its_pods_again() -> None:
