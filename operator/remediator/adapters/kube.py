@@ -115,6 +115,7 @@ class Kube:
     def __init__(self, kube_api: KubeApi) -> None:
         self.api = kube_api
         self.usage = PodUsage(kube_api)
+        self._target_selectable = True  # until the API server refuses a field selector on spec.target
 
     def _json(self, operation: str, method: str, path: str, **kwargs: Any) -> Any:
         with _api_errors(operation):
@@ -313,12 +314,33 @@ class Kube:
     def remediations_for(self, ref: WorkloadRef) -> list[dict[str, Any]]:
         """Every Remediation of the workload, matched by spec.target. Not by the target labels: only the
         operator's own Remediations carry them, so one a human (or the API) wrote would escape the rate
-        limit, the cooldown and the one-active-per-workload rule, and deleting a label would too."""
-        return [
-            r
-            for r in self.list_cr("remediations", ref.namespace)
-            if r["spec"]["target"]["name"] == ref.name and r["spec"]["target"]["kind"] == ref.kind
-        ]
+        limit, the cooldown and the one-active-per-workload rule, and deleting a label would too.
+
+        The CRD makes spec.target.kind and .name selectable fields, so the API server answers with the
+        workload's Remediations only: the read costs the same with ten or ten thousand others in the
+        namespace. A server that refuses the selector (a CRD applied before it had them, or a cluster older
+        than 1.31) is answered by the whole namespace, filtered here; the match is checked here either way."""
+        items: list[dict[str, Any]] | None = None
+        if self._target_selectable:
+            selector = f"spec.target.kind={field_value(ref.kind)},spec.target.name={field_value(ref.name)}"
+            try:
+                with _api_errors("list", expected=frozenset({400})):
+                    found = self.api.json(
+                        "GET", _cr_path("remediations", ref.namespace), query=[("fieldSelector", selector)]
+                    )
+                items = list(found.get("items", []))
+            except ApiException as err:
+                if err.status != 400:
+                    raise
+                self._target_selectable = False
+                log.warning(
+                    "the API server refused to select Remediations by spec.target (%s): reading whole namespaces "
+                    "instead; apply the chart's CRDs (Kubernetes >= 1.31) to make the read independent of history",
+                    err.message,
+                )
+        if items is None:
+            items = self.list_cr("remediations", ref.namespace)
+        return [r for r in items if r["spec"]["target"]["name"] == ref.name and r["spec"]["target"]["kind"] == ref.kind]
 
     def ensure_peering(self, name: str, namespaces: list[str]) -> None:
         """kopf's peering object must exist before replicas can see each other (409: it already does)."""
@@ -415,6 +437,12 @@ class Kube:
                 self.api.request("POST", path_of("", "v1", "events", namespace), body=body)
         except (ApiException, HTTPError, OSError) as err:
             log.warning("could not post event %s on %s/%s: %s", reason, meta.get("namespace"), meta.get("name"), err)
+
+
+def field_value(value: str) -> str:
+    """A value for a field selector, escaped as the API server parses it (a name with a comma or an equals
+    sign cannot add a term)."""
+    return value.replace("\\", "\\\\").replace(",", "\\,").replace("=", "\\=")
 
 
 def label_value(value: str) -> str:

@@ -21,9 +21,10 @@ Order, and what each rule does (every refusal or downgrade adds a Reason with a 
    is far from the training data: NOVELTY_LIMIT), what the evidence rules
    only propose (NoRecentRollout, AllReplicasFailing), DryRun,
    BelowThreshold, ActionNotAutoApplicable, GitOpsManaged, RateLimitedWorkload, RateLimitedCluster,
-   CoolingDown (remaining seconds), InFlightLimit. RateLimitedCluster is listed only where it changes the
-   mode: the caller counts the cluster's recent starts only for a decision that would otherwise be automatic
-   (pipeline/facts.decide_on_history), because that count costs a LIST of every Remediation.
+   CoolingDown (remaining seconds), InFlightLimit. RateLimitedCluster and InFlightLimit are listed only where
+   they change the mode: the caller counts the cluster's recent starts and the namespace's changes in flight
+   only for a decision that would otherwise be automatic (pipeline/facts.decide_on_history), because those
+   counts cost a LIST of every Remediation.
 5. Otherwise mode "auto", phase Approved, with a PolicyAllows reason saying why.
 
 Cooldown: after the workload's last remediation finished (or started, while unfinished) the next automatic

@@ -139,36 +139,36 @@ def _past(rem: dict[str, Any]) -> PastRemediation | None:
 
 
 def history(kube: Kube, ref: WorkloadRef, now: dt.datetime, *, exclude: str | None = None) -> History:
-    """The workload's and its namespace's Remediations, from one LIST of the namespace, read fresh, never from a
-    cache: one active Remediation per workload and the limits hold only on what the API server has now. The
-    cluster-wide count of recent starts is left at 0: decide_on_history reads it only when it can matter."""
-    in_namespace = [r for r in kube.list_cr(api.REMEDIATIONS, ref.namespace) if r["metadata"]["name"] != exclude]
-    mine = [
-        r for r in in_namespace if r["spec"]["target"]["name"] == ref.name and r["spec"]["target"]["kind"] == ref.kind
-    ]
+    """The workload's Remediations, read fresh, never from a cache: one active Remediation per workload, the
+    cooldown and the escalation hold only on what the API server has now. One LIST selected by spec.target
+    (Kube.remediations_for), so its cost does not grow with the namespace's history. The namespace's and the
+    cluster's counts are left at 0: decide_on_history reads them only when they can matter."""
+    mine = [r for r in kube.remediations_for(ref) if r["metadata"]["name"] != exclude]
     return History(
         workload=tuple(p for r in mine if (p := _past(r)) is not None),
-        namespace_in_flight=sum(
-            1 for r in in_namespace if (r.get("status") or {}).get("phase") in api.IN_FLIGHT_PHASES
-        ),
         active_for_workload=any(
             (r.get("status") or {}).get("phase", api.Phase.PROPOSED) in api.ACTIVE_PHASES for r in mine
         ),
     )
 
 
-def cluster_starts_last_minute(kube: Kube, now: dt.datetime, *, exclude: tuple[str, str] | None = None) -> int:
-    """Changing Remediations started anywhere in the cluster in the last minute (one LIST of every Remediation).
-    `exclude`: (namespace, name) of the one being decided (a name alone may recur in another namespace)."""
+def limit_counts(
+    kube: Kube, namespace: str, now: dt.datetime, *, exclude: tuple[str, str] | None = None
+) -> tuple[int, int]:
+    """(Remediations in flight in `namespace`, changing ones started anywhere in the last minute), from one
+    LIST of every Remediation. `exclude`: (namespace, name) of the one being decided (a name alone may recur
+    in another namespace)."""
     minute_ago = now - dt.timedelta(minutes=1)
-    return sum(
-        1
-        for r in kube.list_cr(api.REMEDIATIONS)
-        if (r["metadata"].get("namespace"), r["metadata"]["name"]) != exclude
-        and (p := _past(r)) is not None
-        and p.started_at > minute_ago
-        and p.action != "notify"
-    )
+    in_flight = started = 0
+    for r in kube.list_cr(api.REMEDIATIONS):
+        meta = r["metadata"]
+        if (meta.get("namespace"), meta["name"]) == exclude:
+            continue
+        if meta.get("namespace") == namespace and (r.get("status") or {}).get("phase") in api.IN_FLIGHT_PHASES:
+            in_flight += 1
+        if (p := _past(r)) is not None and p.started_at > minute_ago and p.action != "notify":
+            started += 1
+    return in_flight, started
 
 
 def facts_and_history(
@@ -178,7 +178,7 @@ def facts_and_history(
     *,
     exclude: str | None = None,
 ) -> tuple[WorkloadFacts, dict[str, Any] | None, History]:
-    """workload_facts and the namespace's history, read at the same time (the history never from a cache)."""
+    """workload_facts and the workload's history, read at the same time (the history never from a cache)."""
     facts = start_workload_facts(kube, ref, known)
     past = history(kube, ref, clock.now(), exclude=exclude)
     workload, obj = facts()
@@ -192,11 +192,12 @@ def decide_on_history(
     exclude: str | None = None,
     local: History | None = None,
 ) -> decisions.Decision:
-    """decide() on the Remediations as they are now. The cluster-wide rate limit only ever turns a change that
-    would start by itself into one that waits for approval (a human's approval is not limited by it), so the
-    LIST of every Remediation in the cluster, whose cost grows with their number, is read only for a decision
-    that comes out automatic and changing; everything else decides on one LIST of the namespace. `local`: that
-    LIST's history when the caller has just read it (facts_and_history); else it is read here."""
+    """decide() on the Remediations as they are now. The namespace's in-flight limit and the cluster-wide rate
+    limit only ever turn a change that would start by itself into one that waits for approval (a human's
+    approval is not limited by them), so the LIST of every Remediation in the cluster that counts both, whose
+    cost grows with their number, is read only for a decision that comes out automatic and changing;
+    everything else decides on the workload's own Remediations. `local`: that history when the caller has
+    just read it (facts_and_history); else it is read here."""
     ref, now = inputs.workload.ref, inputs.now
     if local is None:
         local = history(kube, ref, now, exclude=exclude)
@@ -204,10 +205,6 @@ def decide_on_history(
     decision = decisions.decide(with_local)
     if decision.mode != "auto" or decision.action == "notify":
         return decision
-    counted = replace(
-        local,
-        cluster_started_last_minute=cluster_starts_last_minute(
-            kube, now, exclude=(ref.namespace, exclude) if exclude else None
-        ),
-    )
+    in_flight, started = limit_counts(kube, ref.namespace, now, exclude=(ref.namespace, exclude) if exclude else None)
+    counted = replace(local, namespace_in_flight=in_flight, cluster_started_last_minute=started)
     return decisions.decide(replace(with_local, history=counted))

@@ -10,6 +10,7 @@ from remediator import metrics
 from remediator.adapters import kube
 from remediator.adapters.connection import Connection
 from remediator.adapters.kubeapi import ApiException, KubeApi, request_labels
+from remediator.domain.types import WorkloadRef
 from tests.unit.operator.fake_apiserver import FakeApiServer
 
 H = "https://127.0.0.1:6443"
@@ -66,3 +67,46 @@ def test_every_request_is_counted_once_and_an_error_status_raises() -> None:
             client.json("GET", "/api/v1/namespaces/gone")
         assert missing.value.status == 404 and missing.value.message == "not here"
         assert [h.get("Authorization") for h in server.headers] == ["Bearer t0k", "Bearer t0k"]
+
+
+def _rem(name: str, kind: str, target: str) -> dict[str, Any]:
+    return {"metadata": {"name": name}, "spec": {"target": {"kind": kind, "name": target}}}
+
+
+def test_a_workloads_remediations_are_selected_by_target_and_a_refusing_server_gets_a_namespace_read() -> None:
+    path = "/apis/remediator.dev/v1alpha1/namespaces/shop/remediations"
+    everything = [_rem("a", "Deployment", "web"), _rem("b", "Deployment", "api"), _rem("c", "StatefulSet", "web")]
+    refuse = {"selector": True}
+
+    def answer(_: dict[str, str]) -> tuple[int, Any]:
+        selected = "fieldSelector=" in server.requests[-1][1]
+        if selected and refuse["selector"]:  # what a server without the CRD's selectableFields answers
+            return 400, {
+                "kind": "Status",
+                "reason": "BadRequest",
+                "message": '"spec.target.kind" is not a known field selector',
+            }
+        # A selecting server answers the selection; the adapter checks the match either way.
+        return 200, {"items": everything[:1] if selected else everything}
+
+    with FakeApiServer({("GET", path): answer}) as server:
+        adapter = kube.Kube(KubeApi(Connection(server=server.url, token="t")))
+        web = WorkloadRef("Deployment", "web", "shop")
+        refuse["selector"] = False
+        assert [r["metadata"]["name"] for r in adapter.remediations_for(web)] == ["a"]
+        assert server.requests[-1][1] == f"{path}?fieldSelector=spec.target.kind%3DDeployment%2Cspec.target.name%3Dweb"
+
+        refuse["selector"] = True
+        errors = _errors("list", "400")
+        assert [r["metadata"]["name"] for r in adapter.remediations_for(web)] == ["a"]
+        assert "fieldSelector=" in server.requests[-2][1] and server.requests[-1][1] == path  # refused, then all
+        assert _errors("list", "400") == errors  # an answer the adapter expects, not an API error
+        adapter.remediations_for(web)  # remembered: no second refused request
+        assert server.requests[-1][1] == path and "fieldSelector" in server.requests[-3][1]
+
+
+@pytest.mark.parametrize(
+    ("value", "escaped"), [("web", "web"), ("a,b", "a\\,b"), ("a=b", "a\\=b"), ("a\\,b", "a\\\\\\,b")]
+)
+def test_a_field_selector_value_cannot_add_a_term(value: str, escaped: str) -> None:
+    assert kube.field_value(value) == escaped

@@ -1,5 +1,6 @@
-"""facts.decide_on_history: one LIST of the namespace per decision; the cluster-wide LIST only when its rate
-limit can change the outcome, and then the limit still holds."""
+"""facts.decide_on_history: one LIST of the workload's Remediations per decision; the cluster-wide LIST only when
+the limits it counts (the cluster's rate, the namespace's changes in flight) can change the outcome, and then
+they still hold."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 from remediator.domain import clock
 from remediator.domain.decide import DecisionInputs
-from remediator.domain.policy import Policy, RateLimit
+from remediator.domain.policy import BlastRadius, Policy, RateLimit
 from remediator.pipeline.facts import decide_on_history
 from tests.unit.domain.builders import NS, T0
 from tests.unit.domain.test_decide import FACTS, inputs
@@ -75,4 +76,23 @@ def test_the_workload_history_comes_from_the_same_namespace_list() -> None:
     started(kube, "prev", NS, FACTS.ref.name, seconds_ago=10)  # the workload's own change, still in flight
     d = decide_on_history(kube, limited(10))
     assert d.mode == "skip" and d.codes() == ["ActiveRemediationExists"]
+    assert kube.lists == [NS]
+
+
+def test_the_namespaces_in_flight_limit_is_counted_for_an_automatic_change_and_holds() -> None:
+    kube = CountingKube()
+    started(kube, "busy", NS, "other", seconds_ago=120)  # another workload's change, still verifying
+    started(kube, "elsewhere", "payments", "api", seconds_ago=120)  # in flight, but in another namespace
+    one = inputs(policy=Policy(blast_radius=BlastRadius(max_in_flight_per_namespace=1)))
+    d = decide_on_history(kube, one)
+    assert d.mode == "approval" and d.codes() == ["InFlightLimit"]
+    assert "1 remediations are in flight" in d.reason.message
+    assert kube.lists == [NS, None]
+    kube.lists.clear()
+    two = inputs(policy=Policy(blast_radius=BlastRadius(max_in_flight_per_namespace=2)))
+    assert decide_on_history(kube, two).mode == "auto"
+    assert decide_on_history(kube, one, exclude="busy").mode == "auto"  # the one being decided does not count
+    waits = replace(one, classification=replace(one.classification, confidence=0.5))
+    kube.lists.clear()
+    assert decide_on_history(kube, waits).codes() == ["BelowThreshold"]  # waits anyway: not counted
     assert kube.lists == [NS]
